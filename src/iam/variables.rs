@@ -1,0 +1,1 @@
+//! PLACEHOLDER: the IAM evaluator work fills this in.

@@ -1,0 +1,16 @@
+//! Pre-flight checks for Amazon Rekognition Custom Labels'
+//! `DistributeDatasetEntries`: decide before the call whether it will succeed,
+//! explain why not, and run the split only when every check passes.
+
+#![forbid(unsafe_code)]
+
+pub mod arn;
+pub mod cli;
+pub mod emulator;
+pub mod facts;
+pub mod finding;
+pub mod iam;
+pub mod json;
+pub mod report;
+pub mod rules;
+pub mod source;
