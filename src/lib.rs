@@ -14,3 +14,6 @@ pub mod json;
 pub mod report;
 pub mod rules;
 pub mod source;
+
+/// The version of this tool, as reported in facts and output.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,145 @@
+//! Runs rules over facts and turns each conclusion into a result with a
+//! diagnostic.
+
+use serde_json::{Map, Value};
+
+use super::builtin::{self, PermissionCheck};
+use super::condition::{self, Undecided};
+use super::template::render;
+use super::{Condition, Outcome, Phase, Rule, RuleResult, RuleSet, Severity};
+use crate::facts::{self, Facts, Role};
+use crate::finding::Finding;
+
+/// The results of one run of the rules, in rule order.
+#[derive(Debug, Clone)]
+pub struct Verdict {
+    pub results: Vec<RuleResult>,
+}
+
+impl Verdict {
+    /// True when every error-severity rule passed. A skipped error rule
+    /// blocks too, because a check that did not run proved nothing.
+    pub fn passed(&self) -> bool {
+        self.results
+            .iter()
+            .filter(|result| result.severity == Severity::Error)
+            .all(|result| result.outcome == Outcome::Pass)
+    }
+
+    pub fn count(&self, outcome: Outcome) -> usize {
+        self.results.iter().filter(|result| result.outcome == outcome).count()
+    }
+}
+
+/// Evaluates the rules of `phase` over `facts`. For the `post` phase,
+/// `before` holds the facts from before the split and becomes the `pre`
+/// variable, while `facts` becomes `post` as well as `train` and `test`.
+pub fn evaluate(rules: &RuleSet, facts: &Facts, phase: Phase, before: Option<&Facts>) -> Verdict {
+    let permissions = match phase {
+        Phase::Pre => builtin::permission_evaluations(facts),
+        Phase::Post => PermissionCheck::Unavailable("permissions are not evaluated after the split".into()),
+    };
+    let mut model = facts::to_model(facts);
+    model.insert("permissions".into(), permissions.model());
+    if let Some(before) = before {
+        model.insert("pre".into(), Value::Object(facts::to_model(before)));
+        model.insert("post".into(), Value::Object(facts::to_model(facts)));
+    }
+
+    let results = rules
+        .rules
+        .iter()
+        .filter(|rule| rule.phase == phase)
+        .map(|rule| evaluate_rule(rule, facts, &model, &permissions))
+        .collect();
+    Verdict { results }
+}
+
+fn evaluate_rule(rule: &Rule, facts: &Facts, model: &Map<String, Value>, permissions: &PermissionCheck) -> RuleResult {
+    let result = |outcome, message: String, finding| RuleResult {
+        rule: rule.name.clone(),
+        severity: rule.severity,
+        summary: rule.summary.clone(),
+        outcome,
+        message,
+        finding,
+    };
+
+    if let Some(flag) = unparsable_need(rule, facts) {
+        return result(Outcome::Skip, format!("skipped because the {flag} ARN does not parse"), None);
+    }
+
+    match &rule.condition {
+        Condition::Builtin(check) => {
+            let checked = builtin::run(*check, facts, permissions);
+            let finding = match (checked.outcome, checked.finding) {
+                (Outcome::Pass | Outcome::Skip, _) => None,
+                (_, Some(finding)) => Some(decorate(rule, finding)),
+                (outcome, None) => Some(rule_finding(rule, facts, model, checked.message.clone(), outcome)),
+            };
+            result(checked.outcome, checked.message, finding)
+        }
+        Condition::Cel { program, .. } => match condition::execute(program, model) {
+            Ok(true) => result(Outcome::Pass, rule.summary.clone(), None),
+            Ok(false) => {
+                let message = render(&rule.message, model);
+                let finding = rule_finding(rule, facts, model, message.clone(), Outcome::Fail);
+                result(Outcome::Fail, message, Some(finding))
+            }
+            Err(undecided) => {
+                let reason = match undecided {
+                    Undecided::MissingFact(key) => format!("the fact `{key}` is not known"),
+                    Undecided::Failed(error) => format!("the condition failed: {error}"),
+                };
+                let message = format!("cannot decide: {reason}");
+                let finding = rule_finding(rule, facts, model, message.clone(), Outcome::Error);
+                result(Outcome::Error, message, Some(finding))
+            }
+        },
+    }
+}
+
+/// Names the flag of a dataset the rule needs whose ARN does not parse.
+fn unparsable_need(rule: &Rule, facts: &Facts) -> Option<&'static str> {
+    [Role::Train, Role::Test].into_iter().find_map(|role| {
+        let needed = rule.needs.iter().any(|need| need == role.key());
+        (needed && facts.dataset(role).arn.is_err()).then_some(role.flag())
+    })
+}
+
+/// Builds the diagnostic of a failed or undecided rule: the rule's labels on
+/// the facts it names, or else the ARN arguments it needs.
+fn rule_finding(rule: &Rule, facts: &Facts, model: &Map<String, Value>, message: String, outcome: Outcome) -> Finding {
+    let mut finding = decorate(rule, Finding::error(rule.name.clone(), message));
+    if outcome == Outcome::Error {
+        finding.help = Some(
+            "a fact this rule needs is missing; in a snapshot, add the AWS CLI output it comes from (see the README's snapshot format)"
+                .into(),
+        );
+    }
+
+    for (path, label) in &rule.labels {
+        if let Some(location) = facts.locations.get(path) {
+            finding = finding.with_label_in(&location.source, location.span.clone(), render(label, model));
+        }
+    }
+    if finding.labels.is_empty() {
+        for role in [Role::Train, Role::Test] {
+            if rule.needs.iter().any(|need| need == role.key()) {
+                let argument = &facts.dataset(role).argument;
+                finding = finding.with_label_in(argument, 0..argument.text().len(), format!("the {} dataset", role.key()));
+            }
+        }
+    }
+    finding
+}
+
+/// Gives a finding the rule's code, severity and help.
+fn decorate(rule: &Rule, mut finding: Finding) -> Finding {
+    finding.code = rule.name.clone();
+    finding.severity = rule.severity.to_miette();
+    if finding.help.is_none() {
+        finding.help = rule.help.clone();
+    }
+    finding
+}
