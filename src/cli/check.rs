@@ -1,13 +1,111 @@
-//! `check`. PLACEHOLDER.
+//! `check`: gather facts, run every rule, print the verdict.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 
 use clap::Args;
 
-use super::Exit;
+use super::{report_input_error, AwsArgs, Exit, Format, RuleArgs};
+use crate::facts::snapshot::{CheckTarget, Snapshot};
+use crate::facts::Facts;
+use crate::finding::Finding;
+use crate::report::{GithubReporter, HumanReporter, JsonReporter, Report, Reporter};
+use crate::rules::{self, Phase, RuleSet, Verdict};
 
-#[derive(Debug, Args)]
-pub struct CheckArgs {}
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// ARN of the training dataset.
+    #[arg(long, value_name = "ARN")]
+    pub train: String,
+    /// ARN of the test dataset.
+    #[arg(long, value_name = "ARN")]
+    pub test: String,
+    /// Take every fact from this snapshot file instead of the live service.
+    #[arg(long, value_name = "FILE")]
+    pub snapshot: Option<PathBuf>,
+    /// The principal whose permissions are checked (default: the caller).
+    #[arg(long, value_name = "ARN")]
+    pub principal: Option<String>,
+    /// Set a condition key for the permission check, e.g. aws:SourceIp=203.0.113.7 (repeatable).
+    #[arg(long = "context", value_name = "KEY=VALUE")]
+    pub context: Vec<String>,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
 
 pub fn run(args: CheckArgs) -> Exit {
-    let _ = args;
-    Exit::Input
+    let rules = match load_rules(&args.rules) {
+        Ok(rules) => rules,
+        Err(finding) => return report_input_error(finding),
+    };
+    let facts = match gather(&args) {
+        Ok(facts) => facts,
+        Err(finding) => return report_input_error(finding),
+    };
+    let verdict = rules::evaluate(&rules, &facts, Phase::Pre, None);
+    let report = Report { train: &args.train, test: &args.test, verdict: &verdict, post: None, run: None };
+    print_report(&report, "check", args.format);
+    exit_for(&verdict)
+}
+
+pub fn load_rules(args: &RuleArgs) -> Result<RuleSet, Finding> {
+    rules::load_rules(&args.rule_dirs, &args.ignore, &args.severity)
+}
+
+/// Parses `--context KEY=VALUE` pairs.
+pub fn parse_context(pairs: &[String]) -> Result<Vec<(String, String)>, Finding> {
+    pairs
+        .iter()
+        .map(|pair| {
+            let Some((key, value)) = pair.split_once('=') else {
+                return Err(Finding::error("input::usage", format!("--context `{pair}` is not KEY=VALUE"))
+                    .with_help("write it as e.g. --context aws:SourceIp=203.0.113.7"));
+            };
+            let key = key.trim();
+            if !key.contains(':') || key.starts_with(':') {
+                return Err(Finding::error("input::usage", format!("--context key `{key}` is not a condition key"))
+                    .with_help("condition keys have a service prefix, such as aws:SourceIp or aws:MultiFactorAuthPresent"));
+            }
+            Ok((key.to_string(), value.to_string()))
+        })
+        .collect()
+}
+
+fn gather(args: &CheckArgs) -> Result<Facts, Finding> {
+    let target = CheckTarget {
+        train: args.train.clone(),
+        test: args.test.clone(),
+        principal: args.principal.clone(),
+        context: parse_context(&args.context)?,
+    };
+    match &args.snapshot {
+        Some(path) => Snapshot::read(path)?.facts(&target),
+        None => Err(Finding::error("input::usage", "no fact source: the live AWS mode is not available in this build")
+            .with_help("pass --snapshot FILE; examples/snapshot.json is a complete example")),
+    }
+}
+
+/// Writes the report in the chosen format to stdout.
+pub fn print_report(report: &Report<'_>, command: &str, format: Format) {
+    let stdout = std::io::stdout();
+    let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let width = std::env::var("COLUMNS").ok().and_then(|columns| columns.parse().ok()).unwrap_or(100);
+    let reporter: Box<dyn Reporter> = match format {
+        Format::Human => Box::new(HumanReporter { width, color }),
+        Format::Json => Box::new(JsonReporter),
+        Format::Github => Box::new(GithubReporter),
+    };
+    let mut out = stdout.lock();
+    if let Err(error) = reporter.write(report, command, &mut out).and_then(|()| out.flush()) {
+        tracing::error!(%error, "cannot write the report to stdout");
+    }
+}
+
+pub fn exit_for(verdict: &Verdict) -> Exit {
+    if verdict.passed() { Exit::Pass } else { Exit::Blocked }
 }

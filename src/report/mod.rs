@@ -1,1 +1,86 @@
-//! PLACEHOLDER
+//! Output formats for `check` and `run`: one reporter per format behind one
+//! trait. Reporters write to stdout only; logs go to stderr.
+
+mod github;
+mod human;
+mod json;
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::rules::{Outcome, RuleResult, Verdict};
+
+pub use github::GithubReporter;
+pub use human::HumanReporter;
+pub use json::JsonReporter;
+
+/// What a command concluded, for the reporters.
+#[derive(Debug, Clone)]
+pub struct Report<'a> {
+    pub train: &'a str,
+    pub test: &'a str,
+    /// The pre-flight verdict.
+    pub verdict: &'a Verdict,
+    /// Post-split verification, for `run`.
+    pub post: Option<&'a Verdict>,
+    /// What `run` did, when the command was `run`.
+    pub run: Option<RunSummary>,
+}
+
+/// The outcome of `run` beyond the checks.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    pub executed: bool,
+    /// Why the split was not executed or did not finish, in one sentence.
+    pub reason: Option<String>,
+    #[serde(rename = "final", skip_serializing_if = "Option::is_none")]
+    pub final_state: Option<FinalState>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FinalState {
+    pub train: DatasetState,
+    pub test: DatasetState,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DatasetState {
+    pub status: String,
+    pub total_entries: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_message: Option<String>,
+}
+
+impl Report<'_> {
+    /// True when every error-severity rule passed, before and after.
+    pub fn passed(&self) -> bool {
+        self.verdict.passed() && self.post.is_none_or(Verdict::passed)
+    }
+
+    pub fn results(&self) -> impl Iterator<Item = &RuleResult> {
+        self.verdict.results.iter().chain(self.post.into_iter().flat_map(|post| post.results.iter()))
+    }
+
+    /// One line that counts the outcomes, such as
+    /// `check failed: 1 failed, 1 undecided, 9 passed, 2 skipped`.
+    pub fn summary_line(&self, command: &str) -> String {
+        let count = |outcome| self.results().filter(|result| result.outcome == outcome).count();
+        let verdict = if self.passed() { "passed" } else { "failed" };
+        let mut line = format!(
+            "{command} {verdict}: {} failed, {} undecided, {} passed, {} skipped",
+            count(Outcome::Fail),
+            count(Outcome::Error),
+            count(Outcome::Pass),
+            count(Outcome::Skip)
+        );
+        if let Some(run) = &self.run {
+            line.push_str(if run.executed { "; the split was executed" } else { "; nothing was executed" });
+        }
+        line
+    }
+}
+
+pub trait Reporter {
+    fn write(&self, report: &Report<'_>, command: &str, out: &mut dyn Write) -> io::Result<()>;
+}

@@ -1,0 +1,66 @@
+//! GitHub Actions workflow commands: `::error file=…,line=…,col=…,title=…::message`
+//! per rule that failed or could not decide, escaped as the runner requires.
+
+use std::io::{self, Write};
+
+use super::{Report, Reporter};
+use crate::rules::{Outcome, Severity};
+
+pub struct GithubReporter;
+
+impl Reporter for GithubReporter {
+    fn write(&self, report: &Report<'_>, command: &str, out: &mut dyn Write) -> io::Result<()> {
+        for result in report.results() {
+            if !matches!(result.outcome, Outcome::Fail | Outcome::Error) {
+                continue;
+            }
+            let level = match (result.outcome, result.severity) {
+                (Outcome::Error, _) | (_, Severity::Error) => "error",
+                (_, Severity::Warning) => "warning",
+                (_, Severity::Info) => "notice",
+            };
+            let mut properties = Vec::new();
+            // Only a file can be annotated; a flag such as `--test` is not a path.
+            let position = result.finding.as_ref().and_then(|finding| finding.position()).filter(|(name, ..)| !name.starts_with("--"));
+            if let Some((file, line, column)) = position {
+                properties.push(format!("file={}", escape_property(&file)));
+                properties.push(format!("line={line}"));
+                properties.push(format!("col={column}"));
+            }
+            let title = format!("{} ({})", result.rule, result.outcome);
+            properties.push(format!("title={}", escape_property(&title)));
+            let mut message = result.message.clone();
+            if let Some(help) = result.finding.as_ref().and_then(|finding| finding.help.as_ref()) {
+                message.push_str("\nhelp: ");
+                message.push_str(help);
+            }
+            writeln!(out, "::{level} {}::{}", properties.join(","), escape_data(&message))?;
+        }
+        writeln!(out, "{}", report.summary_line(command))
+    }
+}
+
+/// Escapes a message as the runner expects: `%`, CR and LF.
+pub fn escape_data(text: &str) -> String {
+    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+/// Escapes a property value: the data escapes plus `:` and `,`.
+pub fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_escapes_percent_and_newlines() {
+        assert_eq!(escape_data("100%\r\nnext"), "100%25%0D%0Anext");
+    }
+
+    #[test]
+    fn properties_escape_colon_and_comma() {
+        assert_eq!(escape_property("a:b,c%"), "a%3Ab%2Cc%25");
+    }
+}
