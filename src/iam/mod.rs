@@ -1,22 +1,29 @@
 //! An IAM policy evaluator with AWS semantics that explains its decision.
 //!
 //! `policy` parses documents with byte spans, `matching` implements the
-//! wildcard and ARN matching, `condition` the condition operators,
-//! `variables` the `${…}` policy variables, `context` the request context,
-//! and `evaluate` the decision flow across policy types.
+//! wildcard and ARN matching, `condition` the condition operators (with
+//! `values` for dates, IP ranges and base64), `variables` the `${…}` policy
+//! variables, `principal` the `Principal` element, `context` the request
+//! context, `evaluate` the decision flow across policy types, `explain` the
+//! diagnostic that shows the decision, and `simulate` the case files of the
+//! `simulate` command.
 
 pub mod condition;
 pub mod context;
 pub mod evaluate;
+pub mod explain;
 pub mod matching;
 pub mod policy;
+pub mod principal;
 pub mod simulate;
+pub mod values;
 pub mod variables;
 
 use std::fmt;
 
-pub use context::{Context, Lookup};
-pub use evaluate::{evaluate, Evaluation, MatchedStatement, PolicyLevel, PolicySet, Request, Undecided};
+pub use context::{Context, Lookup, UnknownKeys};
+pub use evaluate::{evaluate, Evaluation, MatchedStatement, NearMiss, PolicyLevel, PolicyRef, PolicySet, Request, Undecided};
+pub use explain::explain;
 pub use policy::{parse_policy, parse_policy_text, Effect, Policy, Statement};
 
 /// The outcome of evaluating one request.

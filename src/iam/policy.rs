@@ -1,25 +1,44 @@
-//! The policy model and its parser. PLACEHOLDER: the IAM evaluator work fills this in.
+//! The policy model and its parser. Every element keeps its byte span so
+//! that errors and explanations can underline it.
 
 use std::ops::Range;
 
+use super::condition::{self, Clause};
+use super::matching::Pattern;
+use super::variables::Template;
+use super::PolicyType;
 use crate::finding::Finding;
-use crate::json;
+use crate::json::{self, Node, Value};
 use crate::source::SourceText;
+
+/// The policy language versions IAM accepts.
+pub const VERSIONS: [&str; 2] = ["2012-10-17", "2008-10-17"];
+
+const POLICY_KEYS: [&str; 3] = ["Version", "Id", "Statement"];
+const STATEMENT_KEYS: [&str; 9] =
+    ["Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Principal", "NotPrincipal", "Condition"];
+const PRINCIPAL_KINDS: [&str; 4] = ["AWS", "Service", "Federated", "CanonicalUser"];
 
 #[derive(Debug, Clone)]
 pub struct Policy {
     pub name: String,
     pub source: SourceText,
     pub span: Range<usize>,
+    pub version: Option<String>,
     pub statements: Vec<Statement>,
 }
 
 #[derive(Debug, Clone)]
 pub struct Statement {
+    /// Position in the `Statement` array, from 0.
     pub index: usize,
     pub sid: Option<String>,
     pub span: Range<usize>,
     pub effect: Effect,
+    pub actions: Actions,
+    pub resources: Resources,
+    pub principals: Option<Principals>,
+    pub conditions: Vec<Clause>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -28,15 +47,462 @@ pub enum Effect {
     Deny,
 }
 
+/// `Action` or, when `negated`, `NotAction`.
+#[derive(Debug, Clone)]
+pub struct Actions {
+    pub negated: bool,
+    pub patterns: Vec<Pattern>,
+    pub span: Range<usize>,
+}
+
+/// `Resource` or, when `negated`, `NotResource`.
+#[derive(Debug, Clone)]
+pub struct Resources {
+    pub negated: bool,
+    pub entries: Vec<Template>,
+    pub span: Range<usize>,
+}
+
+/// `Principal` or, when `negated`, `NotPrincipal`.
+#[derive(Debug, Clone)]
+pub struct Principals {
+    pub negated: bool,
+    pub entries: Vec<PrincipalEntry>,
+    pub span: Range<usize>,
+    /// The element's key, for labels.
+    pub key_span: Range<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrincipalEntry {
+    /// `"*"`, or `{"AWS": "*"}`.
+    Anyone,
+    Aws(String),
+    Service(String),
+    Federated(String),
+    CanonicalUser(String),
+}
+
+impl Policy {
+    /// Tells whether `${…}` is a policy variable in this document.
+    pub fn has_variables(&self) -> bool {
+        self.version.as_deref() == Some("2012-10-17")
+    }
+
+    /// Checks the elements that depend on where the policy is attached:
+    /// resource-based and resource control policies name a principal in
+    /// every statement, the other types never do.
+    pub fn check_for(&self, policy_type: PolicyType) -> Result<(), Finding> {
+        let needs_principal = matches!(policy_type, PolicyType::ResourceBased | PolicyType::ResourceControlPolicy);
+        for statement in &self.statements {
+            match (&statement.principals, needs_principal) {
+                (None, true) => {
+                    return Err(invalid_element(
+                        &self.source,
+                        statement.span.clone(),
+                        format!("statement {} of {policy_type} `{}` has no `Principal` or `NotPrincipal`", statement.index + 1, self.name),
+                        "no principal",
+                        r#"add "Principal" naming who the statement applies to, such as {"AWS": "arn:aws:iam::111122223333:root"}"#,
+                    ));
+                }
+                (Some(principals), false) => {
+                    return Err(invalid_element(
+                        &self.source,
+                        principals.key_span.clone(),
+                        format!("a {policy_type} must not name a principal, but `{}` does", self.name),
+                        "not allowed here",
+                        "remove the element: the principal is whoever the policy is attached to",
+                    ));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Builds a `policy::invalid` finding that underlines one element.
+pub(crate) fn invalid_element(
+    source: &SourceText,
+    span: Range<usize>,
+    message: impl Into<String>,
+    label: impl Into<String>,
+    help: impl Into<String>,
+) -> Finding {
+    Finding::error("policy::invalid", message).with_label_in(source, span, label).with_help(help)
+}
+
+/// Converts a JSON syntax error into a `policy::syntax` finding.
+pub fn syntax_error(error: &json::JsonError, source: &SourceText) -> Finding {
+    let mut finding = Finding::error("policy::syntax", format!("invalid JSON: {}", error.message))
+        .with_label_in(source, error.span.clone(), error.message.clone());
+    if let Some(previous) = &error.previous {
+        finding = finding.with_label_in(source, previous.clone(), "first defined here");
+    }
+    finding.with_help(error.help.clone().unwrap_or_else(|| "fix the JSON syntax at the marked position".into()))
+}
+
 /// Parses a policy document that is a JSON value inside `source`.
-pub fn parse_policy(name: &str, node: &json::Node, source: &SourceText) -> Result<Policy, Finding> {
-    let _ = (name, node, source);
-    todo!()
+///
+/// Rejects what IAM rejects, plus a statement without `Resource` or
+/// `NotResource` (role trust policies have none, but they are not input here).
+/// Call [`Policy::check_for`] to check the elements that depend on the policy type.
+pub fn parse_policy(name: &str, node: &Node, source: &SourceText) -> Result<Policy, Finding> {
+    let Some(members) = node.as_object() else {
+        return Err(invalid_element(
+            source,
+            node.span.clone(),
+            format!("policy `{name}` must be a JSON object, found {}", node.type_name()),
+            "not an object",
+            r#"write the policy as {"Version": "2012-10-17", "Statement": [...]}"#,
+        ));
+    };
+    check_keys(members, &POLICY_KEYS, "policy", source)?;
+
+    let version = match node.member("Version") {
+        None => None,
+        Some(member) => {
+            let text = expect_string(&member.value, "Version", source)?;
+            if !VERSIONS.contains(&text) {
+                return Err(invalid_element(
+                    source,
+                    member.value.span.clone(),
+                    format!("unsupported policy version `{text}`"),
+                    "not a policy language version",
+                    "use \"2012-10-17\", the current version (\"2008-10-17\" is the only other one and has no policy variables)",
+                ));
+            }
+            Some(text.to_string())
+        }
+    };
+    if let Some(id) = node.get("Id") {
+        expect_string(id, "Id", source)?;
+    }
+
+    let Some(statement_member) = node.member("Statement") else {
+        return Err(invalid_element(
+            source,
+            node.span.clone(),
+            format!("policy `{name}` has no `Statement`"),
+            "no Statement",
+            "add a \"Statement\" array with at least one statement",
+        ));
+    };
+    let statement_nodes: Vec<&Node> = match &statement_member.value.value {
+        Value::Object(_) => vec![&statement_member.value],
+        Value::Array(items) => items.iter().collect(),
+        _ => {
+            return Err(invalid_element(
+                source,
+                statement_member.value.span.clone(),
+                format!("`Statement` must be an object or an array of objects, found {}", statement_member.value.type_name()),
+                "not a statement",
+                r#"write statements as objects, as in [{"Effect": "Allow", "Action": "...", "Resource": "..."}]"#,
+            ));
+        }
+    };
+
+    let variables = version.as_deref() == Some("2012-10-17");
+    let statements = statement_nodes
+        .into_iter()
+        .enumerate()
+        .map(|(index, statement)| parse_statement(index, statement, variables, source))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    Ok(Policy { name: name.to_string(), source: source.clone(), span: node.span.clone(), version, statements })
 }
 
 /// Parses a policy document given as text, URL-encoded or not, as the IAM
-/// API returns it. `source_name` names it in diagnostics.
+/// API returns it. `source_name` names it in diagnostics, whose spans point
+/// into the decoded text.
+///
+/// Text that starts with `{` is plain JSON even when it contains `%`, because
+/// a URL-encoded document starts with `%7B`.
 pub fn parse_policy_text(name: &str, text: &str, source_name: &str) -> Result<Policy, Finding> {
-    let _ = (name, text, source_name);
-    todo!()
+    let trimmed = text.trim_start();
+    let decoded = if !trimmed.starts_with('{') && has_percent_escape(trimmed) {
+        // RFC 3986 percent-encoding: `+` stays a plus sign.
+        match percent_encoding::percent_decode_str(trimmed).decode_utf8() {
+            Ok(decoded) => decoded.into_owned(),
+            Err(_) => {
+                let source = SourceText::new(source_name, text);
+                return Err(Finding::error("policy::syntax", format!("policy `{name}` is URL-encoded text that does not decode to UTF-8"))
+                    .with_label_in(&source, 0..text.len(), "invalid UTF-8 after URL decoding")
+                    .with_help("give the policy as JSON text, or as the URL-encoded text that IAM returns"));
+            }
+        }
+    } else {
+        text.to_string()
+    };
+
+    let source = SourceText::new(source_name, decoded);
+    let node = json::parse(source.text()).map_err(|error| syntax_error(&error, &source))?;
+    parse_policy(name, &node, &source)
+}
+
+fn has_percent_escape(text: &str) -> bool {
+    text.as_bytes().windows(3).any(|window| window[0] == b'%' && window[1].is_ascii_hexdigit() && window[2].is_ascii_hexdigit())
+}
+
+fn parse_statement(index: usize, node: &Node, variables: bool, source: &SourceText) -> Result<Statement, Finding> {
+    let Some(members) = node.as_object() else {
+        return Err(invalid_element(
+            source,
+            node.span.clone(),
+            format!("statement {} must be an object, found {}", index + 1, node.type_name()),
+            "not a statement",
+            r#"write the statement as {"Effect": "Allow", "Action": "...", "Resource": "..."}"#,
+        ));
+    };
+    check_keys(members, &STATEMENT_KEYS, "statement", source)?;
+
+    let sid = node.get("Sid").map(|sid| expect_string(sid, "Sid", source).map(str::to_string)).transpose()?;
+    let effect = parse_effect(node, index, source)?;
+    let actions = parse_actions(node, index, source)?;
+    let resources = parse_resources(node, index, variables, source)?;
+    let principals = parse_principals(node, source)?;
+    let conditions = match node.get("Condition") {
+        Some(block) => condition::parse_block(block, variables, source)?,
+        None => Vec::new(),
+    };
+
+    Ok(Statement { index, sid, span: node.span.clone(), effect, actions, resources, principals, conditions })
+}
+
+/// Rejects keys outside `allowed`, suggesting the closest allowed key.
+fn check_keys(members: &[json::Member], allowed: &[&str], what: &str, source: &SourceText) -> Result<(), Finding> {
+    let Some(unknown) = members.iter().find(|member| !allowed.contains(&member.key.as_str())) else {
+        return Ok(());
+    };
+    let closest = allowed
+        .iter()
+        .map(|key| (condition::edit_distance(&unknown.key.to_ascii_lowercase(), &key.to_ascii_lowercase()), *key))
+        .min_by_key(|(distance, _)| *distance);
+    let help = match closest {
+        Some((distance, key)) if distance <= 2 => format!("did you mean `{key}`? Element names are case-sensitive"),
+        _ => format!("a {what} has only these elements: {}", allowed.join(", ")),
+    };
+    Err(invalid_element(source, unknown.key_span.clone(), format!("unknown {what} element `{}`", unknown.key), "unknown element", help))
+}
+
+fn expect_string<'a>(node: &'a Node, element: &str, source: &SourceText) -> Result<&'a str, Finding> {
+    node.as_str().ok_or_else(|| {
+        invalid_element(
+            source,
+            node.span.clone(),
+            format!("`{element}` must be a string, found {}", node.type_name()),
+            "not a string",
+            format!("write `{element}` as a double-quoted string"),
+        )
+    })
+}
+
+/// Reads a string or a non-empty array of strings.
+fn string_list<'a>(node: &'a Node, element: &str, source: &SourceText) -> Result<Vec<&'a str>, Finding> {
+    let items = match &node.value {
+        Value::String(text) => return Ok(vec![text.as_str()]),
+        Value::Array(items) => items,
+        _ => {
+            return Err(invalid_element(
+                source,
+                node.span.clone(),
+                format!("`{element}` must be a string or an array of strings, found {}", node.type_name()),
+                "not a string or list",
+                format!("write `{element}` as a string, or an array of strings"),
+            ));
+        }
+    };
+    if items.is_empty() {
+        return Err(invalid_element(
+            source,
+            node.span.clone(),
+            format!("`{element}` must not be an empty list"),
+            "empty list",
+            format!("list at least one entry in `{element}`, or remove the statement"),
+        ));
+    }
+    items.iter().map(|item| expect_string(item, element, source)).collect()
+}
+
+fn parse_effect(node: &Node, index: usize, source: &SourceText) -> Result<Effect, Finding> {
+    let Some(effect) = node.get("Effect") else {
+        return Err(invalid_element(
+            source,
+            node.span.clone(),
+            format!("statement {} has no `Effect`", index + 1),
+            "no Effect",
+            "add \"Effect\": \"Allow\" or \"Effect\": \"Deny\"",
+        ));
+    };
+    match expect_string(effect, "Effect", source)? {
+        "Allow" => Ok(Effect::Allow),
+        "Deny" => Ok(Effect::Deny),
+        other => Err(invalid_element(
+            source,
+            effect.span.clone(),
+            format!("invalid Effect `{other}`"),
+            "not Allow or Deny",
+            "`Effect` is \"Allow\" or \"Deny\", spelled with a capital first letter",
+        )),
+    }
+}
+
+/// Returns the one member present out of `positive` and `negative`, or an
+/// error when both are.
+fn pick_pair<'a>(node: &'a Node, positive: &str, negative: &str, source: &SourceText) -> Result<Option<(&'a json::Member, bool)>, Finding> {
+    match (node.member(positive), node.member(negative)) {
+        (Some(_), Some(second)) => Err(invalid_element(
+            source,
+            second.key_span.clone(),
+            format!("a statement must not have both `{positive}` and `{negative}`"),
+            format!("`{negative}` next to `{positive}`"),
+            format!("keep either `{positive}` or `{negative}`; split the statement in two if you need both"),
+        )),
+        (Some(member), None) => Ok(Some((member, false))),
+        (None, Some(member)) => Ok(Some((member, true))),
+        (None, None) => Ok(None),
+    }
+}
+
+fn parse_actions(node: &Node, index: usize, source: &SourceText) -> Result<Actions, Finding> {
+    let Some((member, negated)) = pick_pair(node, "Action", "NotAction", source)? else {
+        return Err(invalid_element(
+            source,
+            node.span.clone(),
+            format!("statement {} has neither `Action` nor `NotAction`", index + 1),
+            "no Action",
+            "add \"Action\" with the actions the statement covers, such as \"rekognition:DistributeDatasetEntries\"",
+        ));
+    };
+    let patterns = string_list(&member.value, &member.key, source)?.into_iter().map(Pattern::parse).collect();
+    Ok(Actions { negated, patterns, span: member.value.span.clone() })
+}
+
+fn parse_resources(node: &Node, index: usize, variables: bool, source: &SourceText) -> Result<Resources, Finding> {
+    let Some((member, negated)) = pick_pair(node, "Resource", "NotResource", source)? else {
+        return Err(invalid_element(
+            source,
+            node.span.clone(),
+            format!("statement {} has neither `Resource` nor `NotResource`", index + 1),
+            "no Resource",
+            "add \"Resource\" with the ARNs the statement covers, or \"*\"; Resource or NotResource is required",
+        ));
+    };
+    let entries = string_list(&member.value, &member.key, source)?.into_iter().map(|entry| Template::parse(entry, variables)).collect();
+    Ok(Resources { negated, entries, span: member.value.span.clone() })
+}
+
+fn parse_principals(node: &Node, source: &SourceText) -> Result<Option<Principals>, Finding> {
+    let Some((member, negated)) = pick_pair(node, "Principal", "NotPrincipal", source)? else {
+        return Ok(None);
+    };
+    let value = &member.value;
+    let shape_error = || {
+        invalid_element(
+            source,
+            value.span.clone(),
+            format!("`{}` must be \"*\" or an object of AWS, Service, Federated or CanonicalUser entries", member.key),
+            "invalid principal",
+            r#"write, for example, {"AWS": "arn:aws:iam::111122223333:role/ml-pipeline"} or {"Service": "rekognition.amazonaws.com"}"#,
+        )
+    };
+
+    let entries = match &value.value {
+        Value::String(text) if text == "*" => vec![PrincipalEntry::Anyone],
+        Value::Object(kinds) => {
+            let mut entries = Vec::new();
+            for kind in kinds {
+                if !PRINCIPAL_KINDS.contains(&kind.key.as_str()) {
+                    return Err(invalid_element(
+                        source,
+                        kind.key_span.clone(),
+                        format!("unknown principal type `{}`", kind.key),
+                        "not a principal type",
+                        "use AWS, Service, Federated or CanonicalUser",
+                    ));
+                }
+                for text in string_list(&kind.value, &kind.key, source)? {
+                    entries.push(match kind.key.as_str() {
+                        "AWS" if text == "*" => PrincipalEntry::Anyone,
+                        "AWS" => PrincipalEntry::Aws(text.to_string()),
+                        "Service" => PrincipalEntry::Service(text.to_string()),
+                        "Federated" => PrincipalEntry::Federated(text.to_string()),
+                        _ => PrincipalEntry::CanonicalUser(text.to_string()),
+                    });
+                }
+            }
+            if entries.is_empty() {
+                return Err(shape_error());
+            }
+            entries
+        }
+        _ => return Err(shape_error()),
+    };
+    Ok(Some(Principals { negated, entries, span: value.span.clone(), key_span: member.key_span.clone() }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Policy, Finding> {
+        parse_policy_text("test", text, "test.json")
+    }
+
+    #[test]
+    fn single_statement_object_parses() {
+        let policy = parse(r#"{"Version": "2012-10-17", "Statement": {"Sid": "A", "Effect": "Allow", "Action": "s3:*", "Resource": "*"}}"#).unwrap();
+        assert_eq!(policy.statements.len(), 1);
+        assert_eq!(policy.statements[0].sid.as_deref(), Some("A"));
+        assert!(policy.has_variables());
+    }
+
+    #[test]
+    fn url_encoded_text_is_decoded() {
+        let encoded = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22s3%3AGet%2B%22%2C%22Resource%22%3A%22*%22%7D%5D%7D";
+        let policy = parse(encoded).unwrap();
+        assert!(policy.source.text().contains("s3:Get+"), "plus sign must stay: {}", policy.source.text());
+    }
+
+    #[test]
+    fn plain_json_with_percent_stays() {
+        let policy = parse(r#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::a%41b/*"}}"#).unwrap();
+        assert_eq!(policy.statements[0].resources.entries[0].raw, "arn:aws:s3:::a%41b/*");
+    }
+
+    #[test]
+    fn principal_in_identity_policy_rejected() {
+        let policy = parse(r#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "*"}}"#).unwrap();
+        assert!(policy.check_for(PolicyType::Identity).is_err());
+        assert!(policy.check_for(PolicyType::ResourceBased).is_ok());
+    }
+
+    #[test]
+    fn invalid_documents_are_rejected() {
+        let cases = [
+            (r#"{"Statement": {"Effect": "allow", "Action": "s3:*", "Resource": "*"}}"#, "invalid Effect"),
+            (r#"{"Statement": {"Effect": "Allow", "Action": [], "Resource": "*"}}"#, "empty list"),
+            (r#"{"Statement": {"Effect": "Allow", "Action": "s3:*"}}"#, "neither `Resource`"),
+            (r#"{"Statement": {"Effect": "Allow", "Action": 3, "Resource": "*"}}"#, "must be a string"),
+            (r#"{"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*", "Extra": 1}}"#, "unknown statement element"),
+            (r#"{"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*", "Principal": "arn:aws:iam::1:root"}}"#, "Principal"),
+            (r#"{"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*", "Principal": {"Aws": "*"}}}"#, "unknown principal type"),
+            (r#"{"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {"Bool": {"k": {"a": 1}}}}}"#, "condition value"),
+            (r#"{"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {"NumericLessThan": {"k": "soon"}}}}"#, "not a number"),
+            (r#"{"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {"IpAddress": {"k": "1.2.3"}}}}"#, "IP address"),
+            (r#"{"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}, "Extra": 1}"#, "unknown policy element"),
+            (r#"["not a policy"]"#, "must be a JSON object"),
+            (r#"{"Version": "2012-10-17"}"#, "has no `Statement`"),
+            (r#"{"Statement": [1]}"#, "must be an object"),
+        ];
+        for (text, expected) in cases {
+            match parse(text) {
+                Ok(_) => panic!("{text} parsed"),
+                Err(finding) => {
+                    assert!(finding.message.contains(expected), "{text}: {}", finding.message);
+                    assert!(!finding.labels.is_empty(), "{text}: no label");
+                }
+            }
+        }
+    }
 }
