@@ -201,7 +201,7 @@ fn principal_permissions(permissions: &PermissionCheck) -> CheckResult {
             evaluation.decision,
             deciding_statement(evaluation),
         );
-        let mut finding = explain(evaluation, request);
+        let mut finding = iam::explain(evaluation, request);
         finding.message = message.clone();
         return CheckResult { outcome: Outcome::Fail, message, finding: Some(finding) };
     }
@@ -232,11 +232,6 @@ fn principal_permissions(permissions: &PermissionCheck) -> CheckResult {
         message: format!("{} may call {DISTRIBUTE_ACTION} on both datasets", principal.caller_arn),
         finding: None,
     }
-}
-
-// TODO: switch to iam::explain once the evaluator lands.
-fn explain(evaluation: &Evaluation, request: &Request) -> Finding {
-    Finding::error("principal-allowed", format!("{} on {}: {}", request.action, request.resource, evaluation.decision))
 }
 
 /// True when the request is denied however the unknown keys turn out.
