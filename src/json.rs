@@ -291,9 +291,9 @@ impl Parser<'_> {
             match self.peek() {
                 None => {
                     return Err(JsonError {
-                        message: "unterminated string".into(),
-                        span: self.span(start, self.pos),
-                        help: Some("add the closing double quote".into()),
+                        message: "unterminated string: the input ends inside it".into(),
+                        span: self.span(start, start + 1),
+                        help: Some("add the closing double quote, or check whether the file was cut short".into()),
                         previous: None,
                     });
                 }

@@ -94,7 +94,7 @@ fn gather(args: &CheckArgs) -> Result<Facts, Finding> {
 pub fn print_report(report: &Report<'_>, command: &str, format: Format) {
     let stdout = std::io::stdout();
     let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let width = std::env::var("COLUMNS").ok().and_then(|columns| columns.parse().ok()).unwrap_or(100);
+    let width = super::terminal_width();
     let reporter: Box<dyn Reporter> = match format {
         Format::Human => Box::new(HumanReporter { width, color }),
         Format::Json => Box::new(JsonReporter),

@@ -129,8 +129,17 @@ fn init_logging(level: &str) {
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
 }
 
-/// Prints an input error to stderr with miette's renderer.
+/// Prints an input error to stderr and returns the input-error exit code.
 pub fn report_input_error(finding: Finding) -> Exit {
-    eprintln!("{:?}", miette::Report::new(finding));
+    use std::io::IsTerminal;
+
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let reporter = crate::report::HumanReporter { width: terminal_width(), color };
+    eprint!("{}", reporter.render(&finding));
     Exit::Input
+}
+
+/// The width for rendered diagnostics: `COLUMNS` when set, else 100.
+pub fn terminal_width() -> usize {
+    std::env::var("COLUMNS").ok().and_then(|columns| columns.parse().ok()).unwrap_or(100)
 }

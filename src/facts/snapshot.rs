@@ -105,7 +105,6 @@ impl Snapshot {
         let arn = facts.dataset(role).arn_text().to_string();
         let mut description = Known::NotFound;
         if let Some(member) = datasets.member(&arn) {
-            facts.locate(format!("{key}.arn"), &self.source, member.key_span.clone());
             let path = format!("rekognition.datasets[\"{arn}\"]");
             let node = self.required_at(&member.value, "DatasetDescription", &path, "the output of `aws rekognition describe-dataset`")?;
             description = Known::Found(self.description(facts, key, node, &path)?);
@@ -357,9 +356,10 @@ pub fn decode_utf8(name: &str, bytes: Vec<u8>) -> Result<String, Finding> {
         let valid = error.utf8_error().valid_up_to();
         let prefix = String::from_utf8_lossy(&error.as_bytes()[..valid]).into_owned();
         let (line, column) = json::line_column(&prefix, valid);
+        let last = prefix.char_indices().next_back().map_or(0, |(index, _)| index);
         let source = SourceText::new(name, prefix);
         Finding::error("input::encoding", format!("{name}:{line}:{column}: invalid UTF-8 at byte {valid}"))
-            .with_label_in(&source, valid..valid, "the invalid byte follows here")
+            .with_label_in(&source, last..valid, "the invalid byte follows this character")
             .with_help("save the file as UTF-8; the AWS CLI writes UTF-8 JSON")
     })
 }

@@ -74,8 +74,13 @@ fn evaluate_rule(rule: &Rule, facts: &Facts, model: &Map<String, Value>, permiss
             let checked = builtin::run(*check, facts, permissions);
             let finding = match (checked.outcome, checked.finding) {
                 (Outcome::Pass | Outcome::Skip, _) => None,
-                (_, Some(finding)) => Some(decorate(rule, finding)),
-                (outcome, None) => Some(rule_finding(rule, facts, model, checked.message.clone(), outcome)),
+                (_, Some(finding)) => Some(decorate(rule, model, finding)),
+                (outcome, None) => {
+                    let mut finding = rule_finding(rule, facts, model, checked.message.clone(), outcome);
+                    // The check's message already says what is missing and how to supply it.
+                    finding.help = None;
+                    Some(finding)
+                }
             };
             result(checked.outcome, checked.message, finding)
         }
@@ -110,36 +115,73 @@ fn unparsable_need(rule: &Rule, facts: &Facts) -> Option<&'static str> {
 /// Builds the diagnostic of a failed or undecided rule: the rule's labels on
 /// the facts it names, or else the ARN arguments it needs.
 fn rule_finding(rule: &Rule, facts: &Facts, model: &Map<String, Value>, message: String, outcome: Outcome) -> Finding {
-    let mut finding = decorate(rule, Finding::error(rule.name.clone(), message));
-    if outcome == Outcome::Error {
+    let mut finding = decorate(rule, model, Finding::error(rule.name.clone(), message));
+    let arguments = Arguments::new(facts);
+
+    // The rule's labels describe a failure; an undecided rule points at the
+    // datasets it needs instead.
+    if outcome == Outcome::Fail {
+        for (path, label) in &rule.labels {
+            let text = render(label, model);
+            if let Some(span) = arguments.span_of(path) {
+                finding = finding.with_label_in(&arguments.source, span, text);
+            } else if let Some(location) = facts.locations.get(path) {
+                finding = finding.with_label_in(&location.source, location.span.clone(), text);
+            }
+        }
+    } else {
         finding.help = Some(
             "a fact this rule needs is missing; in a snapshot, add the AWS CLI output it comes from (see the README's snapshot format)"
                 .into(),
         );
     }
 
-    for (path, label) in &rule.labels {
-        if let Some(location) = facts.locations.get(path) {
-            finding = finding.with_label_in(&location.source, location.span.clone(), render(label, model));
-        }
-    }
     if finding.labels.is_empty() {
         for role in [Role::Train, Role::Test] {
             if rule.needs.iter().any(|need| need == role.key()) {
-                let argument = &facts.dataset(role).argument;
-                finding = finding.with_label_in(argument, 0..argument.text().len(), format!("the {} dataset", role.key()));
+                let path = format!("{}.arn", role.key());
+                if let Some(span) = arguments.span_of(&path) {
+                    finding = finding.with_label_in(&arguments.source, span, format!("the {} dataset", role.key()));
+                }
             }
         }
     }
     finding
 }
 
+/// Both ARN arguments as one source text, `--train ARN` and `--test ARN` on
+/// a line each, so that one diagnostic can underline either or both.
+struct Arguments {
+    source: crate::source::SourceText,
+    train: std::ops::Range<usize>,
+    test: std::ops::Range<usize>,
+}
+
+impl Arguments {
+    fn new(facts: &Facts) -> Self {
+        let train_start = "--train ".len();
+        let train_end = train_start + facts.train.arn_text().len();
+        let test_start = train_end + "\n--test ".len();
+        let test_end = test_start + facts.test.arn_text().len();
+        let text = format!("--train {}\n--test {}", facts.train.arn_text(), facts.test.arn_text());
+        Self { source: crate::source::SourceText::new("arguments", text), train: train_start..train_end, test: test_start..test_end }
+    }
+
+    fn span_of(&self, path: &str) -> Option<std::ops::Range<usize>> {
+        match path {
+            "train.arn" => Some(self.train.clone()),
+            "test.arn" => Some(self.test.clone()),
+            _ => None,
+        }
+    }
+}
+
 /// Gives a finding the rule's code, severity and help.
-fn decorate(rule: &Rule, mut finding: Finding) -> Finding {
+fn decorate(rule: &Rule, model: &Map<String, Value>, mut finding: Finding) -> Finding {
     finding.code = rule.name.clone();
     finding.severity = rule.severity.to_miette();
     if finding.help.is_none() {
-        finding.help = rule.help.clone();
+        finding.help = rule.help.as_ref().map(|help| render(help, model));
     }
     finding
 }

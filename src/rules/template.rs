@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 /// Filters a placeholder may apply after `|`.
-const FILTERS: &[&str] = &["short"];
+const FILTERS: &[&str] = &["short", "counts"];
 
 /// The variables the facts model has at its top level.
 pub const ROOTS: &[&str] = &["train", "test", "project", "principal", "permissions", "client", "pre", "post"];
@@ -44,11 +44,14 @@ pub fn render(template: &str, model: &Map<String, Value>) -> String {
         match piece {
             Ok(Piece::Text(text)) => out.push_str(text),
             Ok(Piece::Placeholder { path, filter, .. }) => {
-                let text = lookup(model, path).map_or_else(|| "<unknown>".to_string(), display);
-                match filter {
-                    Some("short") => out.push_str(&shorten(&text)),
-                    _ => out.push_str(&text),
-                }
+                let value = lookup(model, path);
+                let text = match (filter, value) {
+                    (_, None) => "<unknown>".to_string(),
+                    (Some("short"), Some(value)) => shorten(&display(value)),
+                    (Some("counts"), Some(value)) => counts(value),
+                    (_, Some(value)) => display(value),
+                };
+                out.push_str(&text);
             }
             Err(error) => {
                 out.push_str(&template[error.span.start..]);
@@ -79,6 +82,22 @@ fn display(value: &Value) -> String {
         Value::Array(items) => items.iter().map(display).collect::<Vec<_>>().join(", "),
         other => other.to_string(),
     }
+}
+
+/// Renders a label list as `scratch: 40, crack: 3`.
+fn counts(value: &Value) -> String {
+    let Value::Array(items) = value else {
+        return display(value);
+    };
+    let entries: Vec<String> = items
+        .iter()
+        .map(|item| {
+            let name = item.get("name").map_or_else(|| "?".to_string(), display);
+            let count = item.get("entry_count").map_or_else(|| "unknown".to_string(), display);
+            format!("{name}: {count}")
+        })
+        .collect();
+    entries.join(", ")
 }
 
 /// Shortens an ARN to its last two path segments: `…/test/1690564858107`.
