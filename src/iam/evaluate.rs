@@ -7,7 +7,7 @@ use std::ops::Range;
 
 use super::condition;
 use super::matching::{self, Pattern};
-use super::principal::{principals_apply, PrincipalInfo};
+use super::principal::{principals_apply, PrincipalInfo, PrincipalKind};
 use super::variables::{KeyLog, Resolved};
 use super::{Context, Decision, Effect, Policy, PolicyType, Statement, Truth};
 use crate::source::SourceText;
@@ -190,8 +190,8 @@ pub fn evaluate(set: &PolicySet, request: &Request) -> Evaluation {
     let (gates, assessed) = assess_all(set, request, &principal);
     let same_account = same_account(request, &principal, &mut notes);
 
-    let worst = decide(set, &gates, &assessed, same_account, Resolution::AgainstRequest);
-    let best = decide(set, &gates, &assessed, same_account, Resolution::InFavour);
+    let worst = decide(set, &gates, &assessed, &principal, same_account, Resolution::AgainstRequest);
+    let best = decide(set, &gates, &assessed, &principal, same_account, Resolution::InFavour);
 
     let mut missing_context_keys = KeyLog::default();
     let mut unknown_keys = KeyLog::default();
@@ -332,7 +332,8 @@ fn same_account(request: &Request, principal: &PrincipalInfo<'_>, notes: &mut Ve
     }
 }
 
-fn decide(set: &PolicySet, gates: &[Gate<'_>], assessed: &[(usize, Assessed<'_>)], same_account: bool, resolution: Resolution) -> Outcome {
+fn decide(set: &PolicySet, gates: &[Gate<'_>], assessed: &[(usize, Assessed<'_>)], principal: &PrincipalInfo<'_>, same_account: bool, resolution: Resolution) -> Outcome {
+    let service = principal.kind == PrincipalKind::Service;
     let counting = |effect: Effect| {
         assessed
             .iter()
@@ -376,7 +377,13 @@ fn decide(set: &PolicySet, gates: &[Gate<'_>], assessed: &[(usize, Assessed<'_>)
             Gate::Identity => {
                 let identity = allows_in(identity_gate);
                 let resource = allows_in(resource_gate);
-                if same_account {
+                if service {
+                    // A service principal has no identity-based policies, so
+                    // only the resource-based policy can grant it access.
+                    if resource.is_empty() {
+                        return blocked(resource_gate, PolicyType::ResourceBased);
+                    }
+                } else if same_account {
                     // NOTE: AWS lets a same-account resource policy that names
                     // a user or role session skip an implicit deny in the
                     // boundary or session policy; this flow still requires
