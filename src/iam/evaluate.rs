@@ -88,6 +88,9 @@ pub struct MatchedStatement {
     pub effect: Effect,
     pub source: SourceText,
     pub span: Range<usize>,
+    /// Set when the statement counted only because of how unknown context
+    /// keys were resolved.
+    pub depends_on_unknown: bool,
 }
 
 /// A whole policy named in an explanation.
@@ -158,6 +161,7 @@ impl Assessed<'_> {
             effect: self.statement.effect,
             source: self.policy.source.clone(),
             span: self.statement.span.clone(),
+            depends_on_unknown: self.applies == Truth::Unknown,
         }
     }
 }
