@@ -3,19 +3,10 @@
 
 use std::path::Path;
 
-use rekognition_preflight::finding::Finding;
 use rekognition_preflight::iam::simulate::{load_cases, Case};
 use rekognition_preflight::iam::{evaluate, explain, parse_policy_text, Context, Decision, PolicySet, Request, UnknownKeys};
 use rekognition_preflight::source::SourceText;
 
-fn render(finding: &Finding) -> String {
-    let mut out = String::new();
-    miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
-        .with_width(100)
-        .render_report(&mut out, finding)
-        .expect("rendering into a String succeeds");
-    out
-}
 
 /// Loads the case named `case` from tests/fixtures/iam/`file`.
 fn case(file: &str, case: &str) -> Case {
@@ -30,7 +21,7 @@ fn explained(file: &str, name: &str, expected: Decision) -> String {
     let case = case(file, name);
     let evaluation = case.evaluate();
     assert_eq!(evaluation.decision, expected, "{name}");
-    render(&explain(&evaluation, &case.request))
+    explain(&evaluation, &case.request).render_plain(100)
 }
 
 #[test]
@@ -152,5 +143,5 @@ fn unknown_variable_in_resource() {
 fn explain_unknown_keys_undecided() {
     let request = offline_request();
     let evaluation = evaluate(&identity_set(&[ALLOW_ALL, DENY_UNLESS_MFA]), &request);
-    insta::assert_snapshot!(render(&explain(&evaluation, &request)));
+    insta::assert_snapshot!(explain(&evaluation, &request).render_plain(100));
 }

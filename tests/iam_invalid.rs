@@ -22,14 +22,6 @@ fn fixture_path(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/iam-invalid").join(format!("{name}.json"))
 }
 
-fn render(finding: &rekognition_preflight::finding::Finding) -> String {
-    let mut out = String::new();
-    miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
-        .with_width(100)
-        .render_report(&mut out, finding)
-        .expect("rendering into a String succeeds");
-    out
-}
 
 #[test]
 fn invalid_list_covers_fixture_folder() {
@@ -52,7 +44,7 @@ fn invalid_files_render_located_diagnostics() {
         };
         assert!(finding.position().is_some(), "{name}: the diagnostic has no location");
         assert!(finding.help.is_some(), "{name}: the diagnostic has no help");
-        insta::assert_snapshot!(name, render(&finding));
+        insta::assert_snapshot!(name, finding.render_plain(100));
     }
 }
 

@@ -118,10 +118,6 @@ fn render_human(case: &Case, evaluation: &Evaluation) -> String {
     };
     let mut out = format!("{}: {}{verdict}\n", case.name, evaluation.decision);
 
-    let finding = explain(evaluation, &case.request);
-    let handler = miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor());
-    if handler.render_report(&mut out, &finding).is_err() {
-        out.push_str(&finding.message);
-    }
+    out.push_str(&explain(evaluation, &case.request).render_plain(100));
     out
 }
