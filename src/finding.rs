@@ -90,6 +90,17 @@ impl Finding {
         }
     }
 
+    /// Renders with miette's graphical handler, without colour, wrapped at
+    /// `width` columns: stable text for snapshots and plain terminals.
+    pub fn render_plain(&self, width: usize) -> String {
+        let mut out = String::new();
+        let handler = miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor()).with_width(width);
+        if handler.render_report(&mut out, self).is_err() {
+            out = self.message.clone();
+        }
+        out
+    }
+
     /// The 1-based line and column of the primary label, for reporters that
     /// need a position (GitHub annotations).
     pub fn position(&self) -> Option<(String, usize, usize)> {

@@ -7,7 +7,7 @@ use std::ops::Range;
 
 use super::condition;
 use super::matching::{self, Pattern};
-use super::principal::{principals_apply, PrincipalInfo};
+use super::principal::{principals_apply, PrincipalInfo, PrincipalKind};
 use super::variables::{KeyLog, Resolved};
 use super::{Context, Decision, Effect, Policy, PolicyType, Statement, Truth};
 use crate::source::SourceText;
@@ -88,6 +88,9 @@ pub struct MatchedStatement {
     pub effect: Effect,
     pub source: SourceText,
     pub span: Range<usize>,
+    /// Set when the statement counted only because of how unknown context
+    /// keys were resolved.
+    pub depends_on_unknown: bool,
 }
 
 /// A whole policy named in an explanation.
@@ -158,6 +161,7 @@ impl Assessed<'_> {
             effect: self.statement.effect,
             source: self.policy.source.clone(),
             span: self.statement.span.clone(),
+            depends_on_unknown: self.applies == Truth::Unknown,
         }
     }
 }
@@ -190,8 +194,8 @@ pub fn evaluate(set: &PolicySet, request: &Request) -> Evaluation {
     let (gates, assessed) = assess_all(set, request, &principal);
     let same_account = same_account(request, &principal, &mut notes);
 
-    let worst = decide(set, &gates, &assessed, same_account, Resolution::AgainstRequest);
-    let best = decide(set, &gates, &assessed, same_account, Resolution::InFavour);
+    let worst = decide(set, &gates, &assessed, &principal, same_account, Resolution::AgainstRequest);
+    let best = decide(set, &gates, &assessed, &principal, same_account, Resolution::InFavour);
 
     let mut missing_context_keys = KeyLog::default();
     let mut unknown_keys = KeyLog::default();
@@ -332,7 +336,8 @@ fn same_account(request: &Request, principal: &PrincipalInfo<'_>, notes: &mut Ve
     }
 }
 
-fn decide(set: &PolicySet, gates: &[Gate<'_>], assessed: &[(usize, Assessed<'_>)], same_account: bool, resolution: Resolution) -> Outcome {
+fn decide(set: &PolicySet, gates: &[Gate<'_>], assessed: &[(usize, Assessed<'_>)], principal: &PrincipalInfo<'_>, same_account: bool, resolution: Resolution) -> Outcome {
+    let service = principal.kind == PrincipalKind::Service;
     let counting = |effect: Effect| {
         assessed
             .iter()
@@ -376,7 +381,13 @@ fn decide(set: &PolicySet, gates: &[Gate<'_>], assessed: &[(usize, Assessed<'_>)
             Gate::Identity => {
                 let identity = allows_in(identity_gate);
                 let resource = allows_in(resource_gate);
-                if same_account {
+                if service {
+                    // A service principal has no identity-based policies, so
+                    // only the resource-based policy can grant it access.
+                    if resource.is_empty() {
+                        return blocked(resource_gate, PolicyType::ResourceBased);
+                    }
+                } else if same_account {
                     // NOTE: AWS lets a same-account resource policy that names
                     // a user or role session skip an implicit deny in the
                     // boundary or session policy; this flow still requires

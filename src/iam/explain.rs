@@ -26,9 +26,10 @@ pub fn explain(evaluation: &Evaluation, request: &Request) -> Finding {
     }
 
     for statement in &evaluation.matched {
-        let verb = match statement.effect {
-            Effect::Deny => "matches",
-            Effect::Allow => "allows it",
+        let verb = match (statement.effect, statement.depends_on_unknown) {
+            (Effect::Deny, false) => "matches",
+            (Effect::Deny, true) => "may match, depending on unknown context keys",
+            (Effect::Allow, _) => "allows it",
         };
         finding = finding.with_label_in(&statement.source, statement.span.clone(), format!("{} {verb}", describe(statement)));
     }

@@ -183,8 +183,8 @@ pub fn parse_policy(name: &str, node: &Node, source: &SourceText) -> Result<Poli
         return Err(invalid_element(
             source,
             node.span.clone(),
-            format!("policy `{name}` has no `Statement`"),
-            "no Statement",
+            format!("missing `Statement` in policy `{name}`"),
+            "missing Statement",
             "add a \"Statement\" array with at least one statement",
         ));
     };
@@ -329,8 +329,8 @@ fn parse_effect(node: &Node, index: usize, source: &SourceText) -> Result<Effect
         return Err(invalid_element(
             source,
             node.span.clone(),
-            format!("statement {} has no `Effect`", index + 1),
-            "no Effect",
+            format!("missing `Effect` in statement {}", index + 1),
+            "missing Effect",
             "add \"Effect\": \"Allow\" or \"Effect\": \"Deny\"",
         ));
     };
@@ -369,8 +369,8 @@ fn parse_actions(node: &Node, index: usize, source: &SourceText) -> Result<Actio
         return Err(invalid_element(
             source,
             node.span.clone(),
-            format!("statement {} has neither `Action` nor `NotAction`", index + 1),
-            "no Action",
+            format!("missing `Action` or `NotAction` in statement {}", index + 1),
+            "missing Action",
             "add \"Action\" with the actions the statement covers, such as \"rekognition:DistributeDatasetEntries\"",
         ));
     };
@@ -383,8 +383,8 @@ fn parse_resources(node: &Node, index: usize, variables: bool, source: &SourceTe
         return Err(invalid_element(
             source,
             node.span.clone(),
-            format!("statement {} has neither `Resource` nor `NotResource`", index + 1),
-            "no Resource",
+            format!("missing `Resource` or `NotResource` in statement {}", index + 1),
+            "missing Resource",
             "add \"Resource\" with the ARNs the statement covers, or \"*\"; Resource or NotResource is required",
         ));
     };
@@ -482,7 +482,7 @@ mod tests {
         let cases = [
             (r#"{"Statement": {"Effect": "allow", "Action": "s3:*", "Resource": "*"}}"#, "invalid Effect"),
             (r#"{"Statement": {"Effect": "Allow", "Action": [], "Resource": "*"}}"#, "empty list"),
-            (r#"{"Statement": {"Effect": "Allow", "Action": "s3:*"}}"#, "neither `Resource`"),
+            (r#"{"Statement": {"Effect": "Allow", "Action": "s3:*"}}"#, "missing `Resource` or `NotResource`"),
             (r#"{"Statement": {"Effect": "Allow", "Action": 3, "Resource": "*"}}"#, "must be a string"),
             (r#"{"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*", "Extra": 1}}"#, "unknown statement element"),
             (r#"{"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*", "Principal": "arn:aws:iam::1:root"}}"#, "Principal"),
@@ -492,7 +492,7 @@ mod tests {
             (r#"{"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {"IpAddress": {"k": "1.2.3"}}}}"#, "IP address"),
             (r#"{"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}, "Extra": 1}"#, "unknown policy element"),
             (r#"["not a policy"]"#, "must be a JSON object"),
-            (r#"{"Version": "2012-10-17"}"#, "has no `Statement`"),
+            (r#"{"Version": "2012-10-17"}"#, "missing `Statement`"),
             (r#"{"Statement": [1]}"#, "must be an object"),
         ];
         for (text, expected) in cases {

@@ -209,8 +209,9 @@ pub fn decode_base64(text: &str) -> Option<Vec<u8>> {
             buffer &= (1 << bits) - 1;
         }
     }
-    // Six leftover bits cannot come from a whole number of bytes.
-    if bits >= 6 {
+    // Six leftover bits cannot come from a whole number of bytes, and the
+    // canonical encoding pads with zero bits.
+    if bits >= 6 || buffer != 0 {
         return None;
     }
     Some(out)
@@ -276,6 +277,7 @@ mod tests {
         assert_eq!(decode_base64("aGVsbG8="), Some(b"hello".to_vec()));
         assert_eq!(decode_base64("aGVsbG8"), Some(b"hello".to_vec()));
         assert_eq!(decode_base64("a"), None);
+        assert_eq!(decode_base64("aGVsbG9="), None);
         assert_eq!(decode_base64("a*b="), None);
     }
 }

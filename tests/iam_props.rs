@@ -1,0 +1,170 @@
+//! Property tests of the evaluator's safety: more Deny or less Allow never
+//! grants more, and unknown context keys never make a request look allowed.
+
+use proptest::prelude::*;
+use serde_json::{json, Value};
+
+use rekognition_preflight::iam::{evaluate, parse_policy_text, Context, Decision, PolicyLevel, PolicySet, Request, UnknownKeys};
+
+const ACTIONS: [&str; 6] = ["*", "rekognition:*", "rekognition:DistributeDatasetEntries", "rekognition:distribute*", "rekognition:Describe*", "s3:GetObject"];
+const RESOURCES: [&str; 6] = [
+    "*",
+    "arn:aws:rekognition:us-east-1:111122223333:project/shelf-defects/dataset/train/1690564858106",
+    "arn:aws:rekognition:*:*:project/shelf-defects/*",
+    "arn:aws:rekognition:*:*:project/other/*",
+    "arn:aws:rekognition:*:*:project/${aws:PrincipalTag/project}/*",
+    "arn:aws:s3:::*",
+];
+/// Condition keys: the first two are set in the request, the rest are absent
+/// or, in the unknown-key property, unknown.
+const KEYS: [&str; 4] = ["aws:RequestedRegion", "aws:PrincipalTag/team", "aws:SourceIp", "aws:PrincipalTag/project"];
+const OPERATORS: [&str; 8] = [
+    "StringEquals",
+    "StringNotEquals",
+    "StringLike",
+    "StringEqualsIfExists",
+    "ForAnyValue:StringEquals",
+    "ForAllValues:StringNotLike",
+    "Null",
+    "StringNotEqualsIgnoreCase",
+];
+const VALUES: [&str; 5] = ["us-east-1", "vision", "shelf-defects", "203.0.113.7", "true"];
+
+#[derive(Debug, Clone)]
+struct StatementSpec {
+    deny: bool,
+    not_action: bool,
+    action: usize,
+    not_resource: bool,
+    resource: usize,
+    condition: Option<(usize, usize, usize)>,
+}
+
+fn statement_spec() -> impl Strategy<Value = StatementSpec> {
+    (any::<bool>(), prop::bool::weighted(0.15), 0..ACTIONS.len(), prop::bool::weighted(0.15), 0..RESOURCES.len(), prop::option::weighted(0.5, (0..OPERATORS.len(), 0..KEYS.len(), 0..VALUES.len())))
+        .prop_map(|(deny, not_action, action, not_resource, resource, condition)| StatementSpec { deny, not_action, action, not_resource, resource, condition })
+}
+
+fn statement_json(spec: &StatementSpec) -> Value {
+    let mut statement = json!({ "Effect": if spec.deny { "Deny" } else { "Allow" } });
+    statement[if spec.not_action { "NotAction" } else { "Action" }] = json!(ACTIONS[spec.action]);
+    statement[if spec.not_resource { "NotResource" } else { "Resource" }] = json!(RESOURCES[spec.resource]);
+    if let Some((operator, key, value)) = spec.condition {
+        let value = if OPERATORS[operator] == "Null" { "true" } else { VALUES[value] };
+        statement["Condition"] = json!({ OPERATORS[operator]: { KEYS[key]: value } });
+    }
+    statement
+}
+
+/// A policy set as statement lists: identity policies, optional boundary, SCP levels.
+#[derive(Debug, Clone)]
+struct SetSpec {
+    identity: Vec<Vec<StatementSpec>>,
+    boundary: Option<Vec<StatementSpec>>,
+    scps: Vec<Vec<StatementSpec>>,
+}
+
+fn policy_spec() -> impl Strategy<Value = Vec<StatementSpec>> {
+    prop::collection::vec(statement_spec(), 0..4)
+}
+
+fn set_spec() -> impl Strategy<Value = SetSpec> {
+    (prop::collection::vec(policy_spec(), 1..4), prop::option::weighted(0.3, policy_spec()), prop::collection::vec(policy_spec(), 0..3))
+        .prop_map(|(identity, boundary, scps)| SetSpec { identity, boundary, scps })
+}
+
+fn policy(name: &str, statements: &[StatementSpec]) -> rekognition_preflight::iam::Policy {
+    let document = json!({ "Version": "2012-10-17", "Statement": statements.iter().map(statement_json).collect::<Vec<_>>() });
+    parse_policy_text(name, &document.to_string(), name).unwrap_or_else(|finding| panic!("generated policy rejected: {}", finding.message))
+}
+
+fn build(spec: &SetSpec) -> PolicySet {
+    PolicySet {
+        identity: spec.identity.iter().enumerate().map(|(index, statements)| policy(&format!("identity-{index}"), statements)).collect(),
+        boundaries: spec.boundary.iter().map(|statements| policy("boundary", statements)).collect(),
+        scps: spec
+            .scps
+            .iter()
+            .enumerate()
+            .map(|(index, statements)| PolicyLevel { name: format!("level-{index}"), policies: vec![policy(&format!("scp-{index}"), statements)] })
+            .collect(),
+        ..PolicySet::default()
+    }
+}
+
+fn request(context: Context) -> Request {
+    Request {
+        principal: "arn:aws:sts::111122223333:assumed-role/ml-pipeline/ci-run".into(),
+        action: "rekognition:DistributeDatasetEntries".into(),
+        resource: "arn:aws:rekognition:us-east-1:111122223333:project/shelf-defects/dataset/train/1690564858106".into(),
+        resource_account: None,
+        context,
+    }
+}
+
+fn known_context() -> Context {
+    let mut context = Context::new();
+    context.insert(KEYS[0], "us-east-1");
+    context.insert(KEYS[1], "vision");
+    context
+}
+
+/// Picks one policy of the set to change: an identity policy, the boundary, or an SCP level.
+fn target(spec: &mut SetSpec, choice: usize) -> &mut Vec<StatementSpec> {
+    let identity = spec.identity.len();
+    let boundary = usize::from(spec.boundary.is_some());
+    let total = identity + boundary + spec.scps.len();
+    let index = choice % total;
+    if index < identity {
+        &mut spec.identity[index]
+    } else if index < identity + boundary {
+        spec.boundary.as_mut().expect("counted above")
+    } else {
+        &mut spec.scps[index - identity - boundary]
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn added_deny_never_allows(spec in set_spec(), deny in statement_spec(), choice in 0usize..8) {
+        let before = evaluate(&build(&spec), &request(known_context())).decision;
+        let mut changed = spec.clone();
+        target(&mut changed, choice).push(StatementSpec { deny: true, ..deny });
+        let after = evaluate(&build(&changed), &request(known_context())).decision;
+        prop_assert!(after != Decision::Allowed || before == Decision::Allowed, "before {before}, after {after}");
+    }
+
+    #[test]
+    fn removed_allow_never_allows(spec in set_spec(), choice in 0usize..8, position in 0usize..4) {
+        let before = evaluate(&build(&spec), &request(known_context())).decision;
+        let mut changed = spec.clone();
+        let statements = target(&mut changed, choice);
+        let allows: Vec<usize> = statements.iter().enumerate().filter(|(_, statement)| !statement.deny).map(|(index, _)| index).collect();
+        prop_assume!(!allows.is_empty());
+        statements.remove(allows[position % allows.len()]);
+        let after = evaluate(&build(&changed), &request(known_context())).decision;
+        prop_assert!(after != Decision::Allowed || before == Decision::Allowed, "before {before}, after {after}");
+    }
+
+    #[test]
+    fn unknown_keys_never_overstate(spec in set_spec(), resolution in prop::collection::vec(prop::option::of(0..VALUES.len()), 2)) {
+        let set = build(&spec);
+        let unknown = known_context().with_unknown_keys(UnknownKeys::default());
+        let evaluation = evaluate(&set, &request(unknown));
+        let best = evaluation.undecided.as_ref().map_or(evaluation.decision, |undecided| undecided.best_case);
+        prop_assert!(evaluation.decision != Decision::Allowed || best == Decision::Allowed);
+
+        // Any concrete value (or absence) of the unknown keys decides between the two bounds.
+        let mut concrete = known_context();
+        for (key, value) in KEYS[2..].iter().zip(&resolution) {
+            if let Some(value) = value {
+                concrete.insert(key, VALUES[*value]);
+            }
+        }
+        let resolved = evaluate(&set, &request(concrete)).decision;
+        prop_assert!(evaluation.decision != Decision::Allowed || resolved == Decision::Allowed, "worst {} but resolved {resolved}", evaluation.decision);
+        prop_assert!(resolved != Decision::Allowed || best == Decision::Allowed, "resolved Allowed but best {best}");
+    }
+}
