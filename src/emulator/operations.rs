@@ -460,7 +460,7 @@ fn with_next_token(mut response: Value, next_token: Option<String>) -> Value {
 /// Decodes standard base64 with padding, as the SDKs send blobs.
 fn decode_base64(text: &str) -> Option<Vec<u8>> {
     let digits: Vec<u8> = text.bytes().filter(|byte| !byte.is_ascii_whitespace()).collect();
-    if digits.len() % 4 != 0 {
+    if !digits.len().is_multiple_of(4) {
         return None;
     }
     let value = |byte: u8| -> Option<u32> {
