@@ -25,13 +25,13 @@ pub struct EmulateArgs {
     /// Seconds a dataset stays *_IN_PROGRESS after a create, update or split.
     #[arg(long, value_name = "SECONDS", default_value_t = 2.0)]
     pub update_delay: f64,
-    /// Answer the first N calls with ThrottlingException.
+    /// Respond to the first N calls with ThrottlingException.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub throttle_first: u32,
-    /// Answer the N calls after the throttled ones with InternalServerError (HTTP 500).
+    /// Respond to the N calls after the throttled ones with InternalServerError (HTTP 500).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub fail_first: u32,
-    /// Milliseconds to wait before every answer.
+    /// Milliseconds to wait before every response.
     #[arg(long, value_name = "MS", default_value_t = 0)]
     pub latency_ms: u64,
     /// End every DistributeDatasetEntries with both datasets UPDATE_FAILED.
