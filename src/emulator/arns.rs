@@ -20,7 +20,7 @@ pub enum DatasetType {
 }
 
 impl DatasetType {
-    /// The `DatasetType` value on the wire.
+    /// Returns the `DatasetType` value on the wire.
     pub fn as_wire(self) -> &'static str {
         match self {
             DatasetType::Train => "TRAIN",
@@ -28,7 +28,7 @@ impl DatasetType {
         }
     }
 
-    /// The path segment used in dataset ARNs.
+    /// Returns the path segment used in dataset ARNs.
     pub fn as_path(self) -> &'static str {
         match self {
             DatasetType::Train => "train",

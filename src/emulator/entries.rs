@@ -2,7 +2,7 @@
 //! that Rekognition derives from them.
 //!
 //! An entry is labeled when one of its `*-metadata` objects carries either a
-//! `class-name` (image classification) or a `class-map` whose attribute holds
+//! `class-name` (image classification) or a `class-map` whose attribute contains
 //! an `annotations` array (object detection). An entry is an error entry when
 //! the line is not a JSON object or has no string `source-ref`.
 

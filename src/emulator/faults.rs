@@ -3,16 +3,16 @@
 
 use std::time::Duration;
 
-/// Which faults the emulator injects. The default injects none.
+/// Faults for the emulator to inject. The default injects none.
 #[derive(Debug, Clone, Default)]
 pub struct Faults {
-    /// Answer the first N calls, of any operation, with ThrottlingException (HTTP 400).
+    /// Respond to the first N calls, of any operation, with ThrottlingException (HTTP 400).
     pub throttle_first: u32,
-    /// Answer the N calls after the throttled ones with InternalServerError (HTTP 500).
+    /// Respond to the N calls after the throttled ones with InternalServerError (HTTP 500).
     pub error_500_first: u32,
     /// Per-operation faults, checked before the two counters above.
     pub rules: Vec<FaultRule>,
-    /// Delay before every answer, errors included.
+    /// Delay before every response, errors included.
     pub latency: Duration,
     /// DistributeDatasetEntries ends with both datasets `UPDATE_FAILED`
     /// (StatusMessageCode `CLIENT_ERROR`) and no entries moved.
@@ -21,7 +21,7 @@ pub struct Faults {
     pub never_complete: bool,
 }
 
-/// "Answer `operation` with `fault`, `times` times".
+/// A rule "respond to `operation` with `fault`, `times` times".
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FaultRule {
     /// An `X-Amz-Target` operation name such as `DescribeDataset`.
@@ -52,7 +52,7 @@ impl FaultRule {
 }
 
 impl Fault {
-    /// The `__type` code and HTTP status of the error response.
+    /// Returns the `__type` code, HTTP status and message of the error response.
     pub fn error(self) -> (&'static str, u16, &'static str) {
         match self {
             Fault::Throttle => ("ThrottlingException", 400, "Rate exceeded (injected by the emulator)"),

@@ -71,11 +71,11 @@ pub struct Call {
     pub operation: String,
     /// The JSON request body; null when it was not valid JSON.
     pub request: serde_json::Value,
-    /// The HTTP status of the answer.
+    /// The HTTP status of the response.
     pub status: u16,
-    /// The `__type` of an error answer.
+    /// The `__type` of an error response.
     pub error_type: Option<String>,
-    /// Seconds since the Unix epoch when the answer was sent.
+    /// Seconds since the Unix epoch when the response was sent.
     pub timestamp: f64,
     pub request_id: String,
 }
@@ -139,7 +139,7 @@ async fn bind(world: World, options: EmulatorOptions) -> Result<(EmulatorHandle,
 }
 
 impl EmulatorHandle {
-    /// The endpoint URL for SDK clients, `http://127.0.0.1:PORT`.
+    /// Returns the endpoint URL for SDK clients, `http://127.0.0.1:PORT`.
     pub fn endpoint(&self) -> String {
         self.endpoint.clone()
     }
@@ -148,7 +148,7 @@ impl EmulatorHandle {
         self.port
     }
 
-    /// Every call received so far, in order.
+    /// Returns every call received so far, in order.
     pub fn calls(&self) -> Vec<Call> {
         self.shared.calls.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
     }
@@ -174,7 +174,7 @@ impl EmulatorHandle {
         if state.delete_dataset(dataset_arn) { Ok(()) } else { Err(EmulatorError::UnknownDataset(dataset_arn.into())) }
     }
 
-    /// The manifest lines of a dataset as ListDatasetEntries would list them now.
+    /// Returns the manifest lines of a dataset as ListDatasetEntries would list them now.
     pub fn dataset_entries(&self, dataset_arn: &str) -> Result<Vec<String>, EmulatorError> {
         let mut state = self.shared.state();
         state.advance(Instant::now());
@@ -182,7 +182,7 @@ impl EmulatorHandle {
         Ok(dataset.entries.iter().map(|entry| entry.line.clone()).collect())
     }
 
-    /// The `Status` that DescribeDataset would return now.
+    /// Returns the `Status` that DescribeDataset would return now.
     pub fn dataset_status(&self, dataset_arn: &str) -> Result<String, EmulatorError> {
         let mut state = self.shared.state();
         state.advance(Instant::now());

@@ -227,9 +227,9 @@ fn describe_dataset(state: &mut State, request: &Value) -> Result<Value, ApiErro
     }))
 }
 
-// NOTE: listing is allowed while a dataset is being updated and shows the
-// entries from before the update; whether the live service rejects it then
-// (its model lists ResourceInUseException) is unverified.
+// NOTE: listing is allowed while a dataset is being updated, and it shows the
+// entries from before the update. The service model lists
+// ResourceInUseException for this operation, so the live service may reject it.
 fn list_dataset_entries(state: &mut State, request: &Value) -> Result<Value, ApiError> {
     let dataset = find_dataset(state, required_string(request, "DatasetArn")?)?;
     let contains_labels = optional_string_list(request, "ContainsLabels", 10)?;
@@ -460,7 +460,7 @@ fn with_next_token(mut response: Value, next_token: Option<String>) -> Value {
 /// Decodes standard base64 with padding, as the SDKs send blobs.
 fn decode_base64(text: &str) -> Option<Vec<u8>> {
     let digits: Vec<u8> = text.bytes().filter(|byte| !byte.is_ascii_whitespace()).collect();
-    if digits.len() % 4 != 0 {
+    if !digits.len().is_multiple_of(4) {
         return None;
     }
     let value = |byte: u8| -> Option<u32> {

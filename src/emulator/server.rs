@@ -1,7 +1,7 @@
 //! The HTTP side: awsJson1_1 over HTTP/1.1 on a loopback socket.
 //!
 //! Every request is `POST /` with `X-Amz-Target: RekognitionService.<Operation>`
-//! and a JSON body. Answers carry `Content-Type: application/x-amz-json-1.1`
+//! and a JSON body. Responses carry `Content-Type: application/x-amz-json-1.1`
 //! and `x-amzn-RequestId`. Errors carry the code in `x-amzn-ErrorType` and in
 //! the body as `{"__type": CODE, "message": TEXT}`, which is what the AWS SDKs
 //! read for this protocol.
@@ -35,7 +35,7 @@ const TARGET_PREFIX: &str = "RekognitionService.";
 /// manifest, which base64 turns into about 7 MiB.
 const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 
-/// What the request handlers share with [`super::EmulatorHandle`].
+/// State shared by the request handlers and [`super::EmulatorHandle`].
 pub struct Shared {
     pub state: Mutex<State>,
     pub faults: Mutex<FaultPlan>,
@@ -74,7 +74,7 @@ impl Shared {
         self.calls.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(call);
     }
 
-    /// A request id in the UUID layout that AWS uses.
+    /// Returns a request id in the UUID layout that AWS uses.
     fn next_request_id(&self) -> String {
         let counter = self.request_counter.fetch_add(1, Ordering::Relaxed);
         let nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |elapsed| elapsed.subsec_nanos());
@@ -141,14 +141,14 @@ async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Respo
         let shown = target.as_deref().unwrap_or("(no X-Amz-Target header)");
         Err(ApiError::client("UnknownOperationException", format!("Unknown operation {shown}")))
     } else {
-        answer(&shared, &operation, &request_json)
+        respond(&shared, &operation, &request_json)
     };
 
     let request_id = shared.next_request_id();
     let (status, error_type, body) = match result {
         Ok(body) => (200, None, body),
         Err(error) => {
-            tracing::info!(operation, error_type = error.error_type, message = error.message, "answering with an error");
+            tracing::info!(operation, error_type = error.error_type, message = error.message, "responding with an error");
             let body = json!({ "__type": error.error_type, "message": error.message });
             (error.status, Some(error.error_type), body)
         }
@@ -177,8 +177,8 @@ async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Respo
     Ok(response)
 }
 
-/// Applies an injected fault or runs the operation.
-fn answer(shared: &Shared, operation: &str, request: &Value) -> Result<Value, ApiError> {
+/// Returns an injected fault's error or runs the operation.
+fn respond(shared: &Shared, operation: &str, request: &Value) -> Result<Value, ApiError> {
     let fault = shared.faults.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).next(operation);
     if let Some(fault) = fault {
         let (error_type, status, message) = fault.error();

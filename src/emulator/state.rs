@@ -3,7 +3,7 @@
 //!
 //! Updates do not run on a timer. Each request first calls
 //! [`State::advance`], which finishes every update whose delay has passed, so
-//! a client that polls DescribeDataset sees `UPDATE_IN_PROGRESS` until the
+//! a client that polls DescribeDataset gets `UPDATE_IN_PROGRESS` until the
 //! delay is over and the final status after it.
 
 use std::collections::BTreeMap;
@@ -49,7 +49,7 @@ pub enum UpdateOutcome {
     Failed { message: String },
 }
 
-/// How updates end, from [`super::EmulatorOptions`] and [`super::Faults`].
+/// Settings for how updates end, from [`super::EmulatorOptions`] and [`super::Faults`].
 #[derive(Debug, Clone, Copy)]
 pub struct UpdatePolicy {
     pub seed: u64,

@@ -82,19 +82,19 @@ impl Reader {
 
     fn object<'a>(&self, node: &'a Node, what: &str) -> Result<&'a [Member], Finding> {
         node.as_object().ok_or_else(|| {
-            self.error(node.span.clone(), format!("{what} must be an object, found {}", node.type_name()), "expected an object", "write a JSON object here")
+            self.error(node.span.clone(), format!("{what} must be an object, found {}", node.type_name()), "expected an object", format!("write {what} as a JSON object"))
         })
     }
 
     fn array<'a>(&self, node: &'a Node, what: &str) -> Result<&'a [Node], Finding> {
         node.as_array().ok_or_else(|| {
-            self.error(node.span.clone(), format!("{what} must be an array, found {}", node.type_name()), "expected an array", "write a JSON array here")
+            self.error(node.span.clone(), format!("{what} must be an array, found {}", node.type_name()), "expected an array", format!("write {what} as a JSON array"))
         })
     }
 
     fn string<'a>(&self, node: &'a Node, what: &str) -> Result<&'a str, Finding> {
         node.as_str().ok_or_else(|| {
-            self.error(node.span.clone(), format!("{what} must be a string, found {}", node.type_name()), "expected a string", "write a JSON string here")
+            self.error(node.span.clone(), format!("{what} must be a string, found {}", node.type_name()), "expected a string", format!("write {what} as a JSON string"))
         })
     }
 

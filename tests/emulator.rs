@@ -1,0 +1,513 @@
+//! The emulator driven by the real aws-sdk-rekognition client over HTTP on
+//! 127.0.0.1. Every client here is pinned to the emulator's endpoint with
+//! static credentials and an explicit region, so nothing is looked up in the
+//! environment or on the network.
+
+#![cfg(feature = "aws")]
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_sdk_rekognition::Client;
+use aws_sdk_rekognition::config::{Credentials, Region};
+use aws_sdk_rekognition::error::ProvideErrorMetadata;
+use aws_sdk_rekognition::primitives::Blob;
+use aws_sdk_rekognition::types::{DatasetChanges, DatasetStatus, DatasetType, DistributeDataset};
+use rekognition_preflight::emulator::{self, EmulatorHandle, EmulatorOptions, Fault, FaultRule, Faults, Times, World};
+
+const TRAIN: &str = "arn:aws:rekognition:us-east-1:111122223333:project/shelf-defects/dataset/train/1690564858106";
+const TEST: &str = "arn:aws:rekognition:us-east-1:111122223333:project/shelf-defects/dataset/test/1690564858107";
+const OTHER_TEST: &str = "arn:aws:rekognition:us-east-1:111122223333:project/shelf-defects-v2/dataset/test/1700000002000";
+const MISSING_TEST: &str = "arn:aws:rekognition:us-east-1:111122223333:project/shelf-defects/dataset/test/1690564858999";
+const PROJECT: &str = "arn:aws:rekognition:us-east-1:111122223333:project/shelf-defects/1690564850000";
+
+fn load_world(name: &str) -> World {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/emulator").join(name);
+    let text = std::fs::read_to_string(&path).unwrap();
+    World::from_json(&text, name).unwrap()
+}
+
+fn fast_options() -> EmulatorOptions {
+    EmulatorOptions { update_delay: Duration::from_millis(300), ..EmulatorOptions::default() }
+}
+
+async fn start(world: &str, options: EmulatorOptions) -> (EmulatorHandle, Client) {
+    let handle = emulator::start(load_world(world), options).await.unwrap();
+    let client = client_for(&handle.endpoint()).await;
+    (handle, client)
+}
+
+/// Builds an SDK client for the emulator. The short initial backoff keeps
+/// retried calls fast; the attempt count stays the SDK default of 3.
+async fn client_for(endpoint: &str) -> Client {
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new("AKIDTEST", "secret", None, None, "test"))
+        .retry_config(RetryConfig::standard().with_initial_backoff(Duration::from_millis(10)))
+        .load()
+        .await;
+    Client::new(&config)
+}
+
+async fn dataset_status(client: &Client, arn: &str) -> DatasetStatus {
+    let output = client.describe_dataset().dataset_arn(arn).send().await.unwrap();
+    output.dataset_description().and_then(|description| description.status()).cloned().unwrap()
+}
+
+/// Polls DescribeDataset until the dataset leaves UPDATE_IN_PROGRESS, for at most 10 s.
+async fn wait_until_settled(client: &Client, arn: &str) -> DatasetStatus {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let status = dataset_status(client, arn).await;
+        if status != DatasetStatus::UpdateInProgress || Instant::now() > deadline {
+            return status;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Returns (TotalEntries, LabeledEntries, TotalLabels, ErrorEntries).
+async fn dataset_stats(client: &Client, arn: &str) -> (i32, i32, i32, i32) {
+    let output = client.describe_dataset().dataset_arn(arn).send().await.unwrap();
+    let stats = output.dataset_description().and_then(|description| description.dataset_stats()).unwrap();
+    (
+        stats.total_entries().unwrap_or(-1),
+        stats.labeled_entries().unwrap_or(-1),
+        stats.total_labels().unwrap_or(-1),
+        stats.error_entries().unwrap_or(-1),
+    )
+}
+
+async fn all_entries(client: &Client, arn: &str) -> Vec<String> {
+    let pages: Vec<_> = client.list_dataset_entries().dataset_arn(arn).into_paginator().send().collect().await;
+    pages.into_iter().flat_map(|page| page.unwrap().dataset_entries.unwrap_or_default()).collect()
+}
+
+async fn distribute(client: &Client, first: &str, second: &str) -> Result<(), String> {
+    let datasets = [first, second].map(|arn| DistributeDataset::builder().arn(arn).build().unwrap());
+    match client.distribute_dataset_entries().datasets(datasets[0].clone()).datasets(datasets[1].clone()).send().await {
+        Ok(_) => Ok(()),
+        Err(error) => Err(error.code().unwrap_or("(no error code)").to_string()),
+    }
+}
+
+#[tokio::test]
+async fn describe_projects_lists_seeded_project() {
+    let (_handle, client) = start("ready-role.json", fast_options()).await;
+
+    let output = client.describe_projects().send().await.unwrap();
+    let projects = output.project_descriptions();
+    assert_eq!(projects.len(), 1);
+    let project = &projects[0];
+    assert_eq!(project.project_arn(), Some(PROJECT));
+    assert_eq!(project.creation_timestamp().map(|time| time.secs()), Some(1690564850));
+    let datasets: Vec<_> = project.datasets().iter().map(|dataset| (dataset.dataset_arn().unwrap(), dataset.dataset_type().cloned().unwrap())).collect();
+    assert_eq!(datasets, vec![(TRAIN, DatasetType::Train), (TEST, DatasetType::Test)]);
+}
+
+#[tokio::test]
+async fn describe_projects_filters_and_paginates() {
+    let (_handle, client) = start("cross-project.json", fast_options()).await;
+    client.create_project().project_name("third").send().await.unwrap();
+
+    let pages: Vec<_> = client.describe_projects().max_results(1).into_paginator().send().collect().await;
+    let names: Vec<String> = pages
+        .into_iter()
+        .flat_map(|page| page.unwrap().project_descriptions.unwrap_or_default())
+        .map(|project| project.project_arn.unwrap().split('/').nth(1).unwrap().to_string())
+        .collect();
+    assert_eq!(names, vec!["shelf-defects", "shelf-defects-v2", "third"]);
+
+    let filtered = client.describe_projects().project_names("shelf-defects-v2").send().await.unwrap();
+    assert_eq!(filtered.project_descriptions().len(), 1);
+    assert_eq!(filtered.next_token(), None);
+}
+
+#[tokio::test]
+async fn describe_dataset_computes_stats_from_entries() {
+    let cases = [
+        ("ready-role.json", TRAIN, (120, 120, 3, 0)),
+        ("ready-role.json", TEST, (0, 0, 0, 0)),
+        ("test-not-empty.json", TEST, (30, 30, 3, 0)),
+        ("train-empty.json", TRAIN, (0, 0, 0, 0)),
+    ];
+    for (world, arn, expected) in cases {
+        let (_handle, client) = start(world, fast_options()).await;
+        assert_eq!(dataset_stats(&client, arn).await, expected, "{world} {arn}");
+    }
+}
+
+#[tokio::test]
+async fn describe_missing_dataset_is_not_found() {
+    let (_handle, client) = start("ready-role.json", fast_options()).await;
+    let error = client.describe_dataset().dataset_arn(MISSING_TEST).send().await.unwrap_err();
+    assert_eq!(error.code(), Some("ResourceNotFoundException"));
+    assert!(error.into_service_error().is_resource_not_found_exception());
+}
+
+#[tokio::test]
+async fn list_entries_applies_filters() {
+    let (handle, client) = start("ready-role.json", fast_options()).await;
+    handle.add_entries(TRAIN, &[r#"{"no-source-ref": true}"#, r#"{"source-ref":"s3://shelf-defects-images/extra/unlabeled.jpg"}"#]).unwrap();
+
+    type Filter = fn(aws_sdk_rekognition::operation::list_dataset_entries::builders::ListDatasetEntriesFluentBuilder) -> aws_sdk_rekognition::operation::list_dataset_entries::builders::ListDatasetEntriesFluentBuilder;
+    let cases: [(&str, Filter, usize); 7] = [
+        ("no filter", |request| request, 122),
+        ("contains dent", |request| request.contains_labels("dent"), 40),
+        ("contains dent or ok", |request| request.contains_labels("dent").contains_labels("ok"), 80),
+        ("labeled", |request| request.labeled(true), 120),
+        ("unlabeled", |request| request.labeled(false), 2),
+        ("source ref part", |request| request.source_ref_contains("images/0011"), 10),
+        ("has errors", |request| request.has_errors(true), 1),
+    ];
+    for (name, filter, expected) in cases {
+        let pages: Vec<_> = filter(client.list_dataset_entries().dataset_arn(TRAIN)).into_paginator().send().collect().await;
+        let count: usize = pages.into_iter().map(|page| page.unwrap().dataset_entries().len()).sum();
+        assert_eq!(count, expected, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn list_entries_pages_by_max_results() {
+    let (_handle, client) = start("ready-role.json", fast_options()).await;
+
+    let first = client.list_dataset_entries().dataset_arn(TRAIN).send().await.unwrap();
+    assert_eq!(first.dataset_entries().len(), 100);
+    assert!(first.next_token().is_some());
+
+    let pages: Vec<_> = client.list_dataset_entries().dataset_arn(TRAIN).max_results(50).into_paginator().send().collect().await;
+    let sizes: Vec<usize> = pages.into_iter().map(|page| page.unwrap().dataset_entries().len()).collect();
+    assert_eq!(sizes, vec![50, 50, 20]);
+
+    let error = client.list_dataset_entries().dataset_arn(TRAIN).next_token("bogus").send().await.unwrap_err();
+    assert_eq!(error.code(), Some("InvalidPaginationTokenException"));
+}
+
+#[tokio::test]
+async fn list_labels_counts_entries_per_label() {
+    let (_handle, client) = start("ready-role.json", fast_options()).await;
+
+    let pages: Vec<_> = client.list_dataset_labels().dataset_arn(TRAIN).max_results(2).into_paginator().send().collect().await;
+    assert_eq!(pages.len(), 2);
+    let labels: Vec<(String, i32)> = pages
+        .into_iter()
+        .flat_map(|page| page.unwrap().dataset_label_descriptions.unwrap_or_default())
+        .map(|label| (label.label_name.unwrap(), label.label_stats.and_then(|stats| stats.entry_count).unwrap()))
+        .collect();
+    assert_eq!(labels, vec![("scratch".to_string(), 40), ("dent".to_string(), 40), ("ok".to_string(), 40)]);
+}
+
+#[tokio::test]
+async fn distribute_moves_a_fifth_after_delay() {
+    let (_handle, client) = start("ready-role.json", fast_options()).await;
+
+    distribute(&client, TRAIN, TEST).await.unwrap();
+    assert_eq!(dataset_status(&client, TRAIN).await, DatasetStatus::UpdateInProgress);
+    assert_eq!(dataset_status(&client, TEST).await, DatasetStatus::UpdateInProgress);
+
+    assert_eq!(wait_until_settled(&client, TRAIN).await, DatasetStatus::UpdateComplete);
+    assert_eq!(wait_until_settled(&client, TEST).await, DatasetStatus::UpdateComplete);
+    assert_eq!(dataset_stats(&client, TRAIN).await, (96, 96, 3, 0));
+    assert_eq!(dataset_stats(&client, TEST).await, (24, 24, 3, 0));
+
+    let description = client.describe_dataset().dataset_arn(TEST).send().await.unwrap().dataset_description.unwrap();
+    assert_eq!(description.status_message(), Some(emulator::UPDATE_SUCCEEDED_MESSAGE));
+    assert_eq!(description.status_message_code().map(|code| code.as_str()), Some("SUCCESS"));
+
+    let mut together = all_entries(&client, TRAIN).await;
+    together.extend(all_entries(&client, TEST).await);
+    together.sort();
+    let mut before = load_world_entries("ready-role.json", TRAIN);
+    before.sort();
+    assert_eq!(together, before);
+}
+
+fn load_world_entries(world: &str, arn: &str) -> Vec<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/emulator").join(world);
+    let value: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    value["rekognition"]["entries"][arn].as_array().unwrap().iter().map(|line| line.as_str().unwrap().to_string()).collect()
+}
+
+async fn moved_entries(seed: u64) -> Vec<String> {
+    let options = EmulatorOptions { seed, update_delay: Duration::ZERO, ..EmulatorOptions::default() };
+    let (_handle, client) = start("ready-role.json", options).await;
+    distribute(&client, TEST, TRAIN).await.unwrap();
+    assert_eq!(wait_until_settled(&client, TEST).await, DatasetStatus::UpdateComplete);
+    all_entries(&client, TEST).await
+}
+
+#[tokio::test]
+async fn distribute_is_deterministic_per_seed() {
+    let first = moved_entries(7).await;
+    assert_eq!(first.len(), 24);
+    assert_eq!(first, moved_entries(7).await);
+    assert_ne!(first, moved_entries(8).await);
+}
+
+#[tokio::test]
+async fn distribute_rejects_invalid_requests() {
+    struct Case {
+        name: &'static str,
+        world: &'static str,
+        datasets: [&'static str; 2],
+        prepare: fn(&EmulatorHandle),
+        expected: &'static str,
+    }
+    let nothing: fn(&EmulatorHandle) = |_| {};
+    let cases = [
+        Case { name: "missing dataset", world: "ready-role.json", datasets: [TRAIN, MISSING_TEST], prepare: nothing, expected: "ResourceNotFoundException" },
+        Case { name: "different projects", world: "cross-project.json", datasets: [TRAIN, OTHER_TEST], prepare: nothing, expected: "InvalidParameterException" },
+        Case { name: "two train datasets", world: "ready-role.json", datasets: [TRAIN, TRAIN], prepare: nothing, expected: "InvalidParameterException" },
+        Case { name: "test not empty", world: "test-not-empty.json", datasets: [TRAIN, TEST], prepare: nothing, expected: "InvalidParameterException" },
+        Case {
+            name: "malformed arn",
+            world: "ready-role.json",
+            datasets: [TRAIN, "arn:aws:rekognition:us-east-1:111122223333:project/shelf-defects/dataset/validation/1690564858107"],
+            prepare: nothing,
+            expected: "InvalidParameterException",
+        },
+        Case { name: "train updating", world: "update-in-progress.json", datasets: [TRAIN, TEST], prepare: nothing, expected: emulator::DISTRIBUTE_BUSY_ERROR },
+        Case { name: "train empty", world: "train-empty.json", datasets: [TRAIN, TEST], prepare: nothing, expected: "InvalidParameterException" },
+        Case {
+            name: "test filled after check",
+            world: "ready-role.json",
+            datasets: [TRAIN, TEST],
+            prepare: |handle| handle.add_entries(TEST, &[r#"{"source-ref":"s3://b/late.jpg"}"#]).unwrap(),
+            expected: "InvalidParameterException",
+        },
+        Case {
+            name: "test deleted after check",
+            world: "ready-role.json",
+            datasets: [TRAIN, TEST],
+            prepare: |handle| handle.delete_dataset(TEST).unwrap(),
+            expected: "ResourceNotFoundException",
+        },
+    ];
+    for case in cases {
+        let (handle, client) = start(case.world, fast_options()).await;
+        (case.prepare)(&handle);
+        let result = distribute(&client, case.datasets[0], case.datasets[1]).await;
+        assert_eq!(result, Err(case.expected.to_string()), "{}", case.name);
+        assert_eq!(handle.calls().len(), 1, "{}: the SDK retried a client error", case.name);
+    }
+}
+
+#[tokio::test]
+async fn distribute_twice_is_rejected_while_updating() {
+    let (_handle, client) = start("ready-role.json", fast_options()).await;
+    distribute(&client, TRAIN, TEST).await.unwrap();
+    assert_eq!(distribute(&client, TRAIN, TEST).await, Err(emulator::DISTRIBUTE_BUSY_ERROR.to_string()));
+}
+
+#[tokio::test]
+async fn throttling_is_retried_then_succeeds() {
+    let options = EmulatorOptions { faults: Faults { throttle_first: 2, ..Faults::default() }, ..fast_options() };
+    let (handle, client) = start("ready-role.json", options).await;
+
+    assert_eq!(dataset_status(&client, TRAIN).await, DatasetStatus::CreateComplete);
+
+    let calls = handle.calls();
+    let errors: Vec<Option<&str>> = calls.iter().map(|call| call.error_type.as_deref()).collect();
+    assert_eq!(errors, vec![Some("ThrottlingException"), Some("ThrottlingException"), None]);
+    assert_eq!(calls[0].status, 400);
+}
+
+#[tokio::test]
+async fn persistent_500_ends_in_error() {
+    let rule = FaultRule::new("DescribeDataset", Fault::InternalError, Times::Always);
+    let options = EmulatorOptions { faults: Faults { rules: vec![rule], ..Faults::default() }, ..fast_options() };
+    let (handle, client) = start("ready-role.json", options).await;
+
+    let error = client.describe_dataset().dataset_arn(TRAIN).send().await.unwrap_err();
+    assert_eq!(error.code(), Some("InternalServerError"));
+    let statuses: Vec<u16> = handle.calls().iter().map(|call| call.status).collect();
+    assert_eq!(statuses, vec![500, 500, 500]);
+
+    client.describe_projects().send().await.unwrap();
+}
+
+#[tokio::test]
+async fn fail_distribution_ends_update_failed() {
+    let options = EmulatorOptions { faults: Faults { fail_distribution: true, ..Faults::default() }, ..fast_options() };
+    let (_handle, client) = start("ready-role.json", options).await;
+
+    distribute(&client, TRAIN, TEST).await.unwrap();
+    assert_eq!(wait_until_settled(&client, TRAIN).await, DatasetStatus::UpdateFailed);
+    assert_eq!(wait_until_settled(&client, TEST).await, DatasetStatus::UpdateFailed);
+
+    let description = client.describe_dataset().dataset_arn(TRAIN).send().await.unwrap().dataset_description.unwrap();
+    assert_eq!(description.status_message(), Some(emulator::DISTRIBUTION_FAILED_MESSAGE));
+    assert_eq!(description.status_message_code().map(|code| code.as_str()), Some("CLIENT_ERROR"));
+    assert_eq!(dataset_stats(&client, TRAIN).await, (120, 120, 3, 0));
+    assert_eq!(dataset_stats(&client, TEST).await, (0, 0, 0, 0));
+}
+
+#[tokio::test]
+async fn never_complete_stays_in_progress() {
+    let options = EmulatorOptions { update_delay: Duration::ZERO, faults: Faults { never_complete: true, ..Faults::default() }, ..EmulatorOptions::default() };
+    let (_handle, client) = start("ready-role.json", options).await;
+
+    distribute(&client, TRAIN, TEST).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(dataset_status(&client, TRAIN).await, DatasetStatus::UpdateInProgress);
+    assert_eq!(dataset_status(&client, TEST).await, DatasetStatus::UpdateInProgress);
+}
+
+#[tokio::test]
+async fn latency_delays_every_answer() {
+    let options = EmulatorOptions { faults: Faults { latency: Duration::from_millis(200), ..Faults::default() }, ..fast_options() };
+    let (_handle, client) = start("ready-role.json", options).await;
+
+    let started = Instant::now();
+    client.describe_projects().send().await.unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(200), "answered after {:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn call_log_records_calls_in_order() {
+    let log_path = std::env::temp_dir().join(format!("emulator-call-log-{}.jsonl", std::process::id()));
+    let _ = std::fs::remove_file(&log_path);
+    let options = EmulatorOptions { call_log: Some(log_path.clone()), ..fast_options() };
+    let (handle, client) = start("ready-role.json", options).await;
+
+    client.describe_projects().send().await.unwrap();
+    let _ = client.describe_dataset().dataset_arn(MISSING_TEST).send().await;
+    distribute(&client, TRAIN, TEST).await.unwrap();
+
+    let calls = handle.calls();
+    let operations: Vec<&str> = calls.iter().map(|call| call.operation.as_str()).collect();
+    assert_eq!(operations, vec!["DescribeProjects", "DescribeDataset", "DistributeDatasetEntries"]);
+    assert_eq!(calls[1].status, 400);
+    assert_eq!(calls[1].error_type.as_deref(), Some("ResourceNotFoundException"));
+    assert_eq!(calls[2].request["Datasets"][1]["Arn"], TEST);
+    assert!(calls[0].timestamp <= calls[2].timestamp);
+
+    let written = std::fs::read_to_string(&log_path).unwrap();
+    let lines: Vec<serde_json::Value> = written.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[2]["operation"], "DistributeDatasetEntries");
+    let _ = std::fs::remove_file(&log_path);
+}
+
+#[tokio::test]
+async fn update_entries_adds_and_replaces() {
+    let (_handle, client) = start("ready-role.json", fast_options()).await;
+    let manifest = concat!(
+        r#"{"source-ref":"s3://shelf-defects-images/images/00000.jpg","x":1,"x-metadata":{"class-name":"crack"}}"#,
+        "\n",
+        r#"{"source-ref":"s3://shelf-defects-images/new/1.jpg","x":1,"x-metadata":{"class-name":"crack"}}"#,
+        "\n",
+    );
+    let changes = DatasetChanges::builder().ground_truth(Blob::new(manifest)).build().unwrap();
+    client.update_dataset_entries().dataset_arn(TRAIN).changes(changes).send().await.unwrap();
+
+    assert_eq!(dataset_status(&client, TRAIN).await, DatasetStatus::UpdateInProgress);
+    assert_eq!(wait_until_settled(&client, TRAIN).await, DatasetStatus::UpdateComplete);
+    assert_eq!(dataset_stats(&client, TRAIN).await, (121, 121, 4, 0));
+}
+
+#[tokio::test]
+async fn create_project_and_datasets() {
+    let (_handle, client) = start("ready-role.json", fast_options()).await;
+
+    let project = client.create_project().project_name("fresh").send().await.unwrap().project_arn.unwrap();
+    let pattern = regex::Regex::new(r"^arn:aws:rekognition:us-east-1:111122223333:project/fresh/\d{13}$").unwrap();
+    assert!(pattern.is_match(&project), "{project}");
+
+    let train = client
+        .create_dataset()
+        .project_arn(&project)
+        .dataset_type(DatasetType::Train)
+        .dataset_source(aws_sdk_rekognition::types::DatasetSource::builder().dataset_arn(TRAIN).build())
+        .send()
+        .await
+        .unwrap()
+        .dataset_arn
+        .unwrap();
+    let pattern = regex::Regex::new(r"^arn:aws:rekognition:us-east-1:111122223333:project/fresh/dataset/train/\d{13}$").unwrap();
+    assert!(pattern.is_match(&train), "{train}");
+    assert_eq!(dataset_status(&client, &train).await, DatasetStatus::CreateInProgress);
+
+    let test = client.create_dataset().project_arn(&project).dataset_type(DatasetType::Test).send().await.unwrap().dataset_arn.unwrap();
+    let duplicate = client.create_dataset().project_arn(&project).dataset_type(DatasetType::Test).send().await.unwrap_err();
+    assert_eq!(duplicate.code(), Some("ResourceAlreadyExistsException"));
+
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(dataset_status(&client, &train).await, DatasetStatus::CreateComplete);
+    assert_eq!(dataset_stats(&client, &train).await, (120, 120, 3, 0));
+    distribute(&client, &train, &test).await.unwrap();
+}
+
+#[tokio::test]
+async fn tags_round_trip() {
+    let (_handle, client) = start("ready-role.json", fast_options()).await;
+
+    client.tag_resource().resource_arn(TRAIN).tags("team", "vision").send().await.unwrap();
+    let tags = client.list_tags_for_resource().resource_arn(TRAIN).send().await.unwrap();
+    assert_eq!(tags.tags().and_then(|tags| tags.get("team")).map(String::as_str), Some("vision"));
+
+    let error = client.list_tags_for_resource().resource_arn(MISSING_TEST).send().await.unwrap_err();
+    assert_eq!(error.code(), Some("ResourceNotFoundException"));
+}
+
+#[tokio::test]
+async fn unknown_operation_is_rejected() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let (handle, _client) = start("ready-role.json", fast_options()).await;
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", handle.port())).await.unwrap();
+    let request = "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: RekognitionService.DeleteEverything\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}";
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+
+    assert!(response.starts_with("HTTP/1.1 400"), "{response}");
+    assert!(response.contains("x-amzn-errortype: UnknownOperationException"), "{response}");
+    assert!(response.contains(r#""__type":"UnknownOperationException""#), "{response}");
+}
+
+#[test]
+fn background_emulator_serves_sync_callers() {
+    let emulator = emulator::start_background(load_world("ready-role.json"), fast_options()).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let status = runtime.block_on(async {
+        let client = client_for(&emulator.endpoint()).await;
+        dataset_status(&client, TEST).await
+    });
+    assert_eq!(status, DatasetStatus::CreateComplete);
+    assert_eq!(emulator.calls().len(), 1);
+}
+
+fn render(finding: &rekognition_preflight::finding::Finding) -> String {
+    let mut out = String::new();
+    miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+        .with_width(100)
+        .render_report(&mut out, finding)
+        .unwrap();
+    out
+}
+
+#[test]
+fn world_syntax_error_is_located() {
+    let text = "{\n  \"rekognition\": {\n    \"region\": \"us-east-1\",\n  }\n}\n";
+    let finding = World::from_json(text, "broken-world.json").unwrap_err();
+    assert_eq!(finding.position(), Some(("broken-world.json".to_string(), 3, 26)));
+    insta::assert_snapshot!(render(&finding));
+}
+
+#[test]
+fn world_without_rekognition_section() {
+    let text = "{\n  \"caller\": {\"Account\": \"111122223333\"}\n}\n";
+    let finding = World::from_json(text, "no-rekognition.json").unwrap_err();
+    insta::assert_snapshot!(render(&finding));
+}
+
+#[test]
+fn world_with_wrong_types_is_located() {
+    let text = "{\"rekognition\": {\"projects\": {\"ProjectDescriptions\": {}}}}";
+    let finding = World::from_json(text, "wrong-type.json").unwrap_err();
+    insta::assert_snapshot!(render(&finding));
+}
