@@ -24,7 +24,7 @@ for _ in $(seq 1 100); do
 done
 export MOTO_ENDPOINT="http://127.0.0.1:$port"
 
-cargo test --all-targets
+cargo test
 
 if [ -f tests/emulator_boto3.py ]; then
   cargo build --quiet
