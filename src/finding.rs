@@ -1,6 +1,6 @@
 //! The one diagnostic type of the crate. Rule failures, input errors and
 //! policy explanations are all a `Finding`: a message, labelled spans in one
-//! source text, a help line that says what to do next, and related findings
+//! source text, a help line with the next step, and related findings
 //! for spans in other sources.
 
 use std::fmt;
@@ -101,8 +101,8 @@ impl Finding {
         out
     }
 
-    /// The 1-based line and column of the primary label, for reporters that
-    /// need a position (GitHub annotations).
+    /// Returns the source name and the 1-based line and column of the primary
+    /// label, for reporters that need a position (GitHub annotations).
     pub fn position(&self) -> Option<(String, usize, usize)> {
         let source = self.source.as_ref()?;
         let label = self.labels.iter().find(|label| label.primary).or(self.labels.first())?;

@@ -139,7 +139,7 @@ pub fn report_input_error(finding: Finding) -> Exit {
     Exit::Input
 }
 
-/// The width for rendered diagnostics: `COLUMNS` when set, else 100.
+/// Returns the width for rendered diagnostics: `COLUMNS` when set, else 100.
 pub fn terminal_width() -> usize {
     std::env::var("COLUMNS").ok().and_then(|columns| columns.parse().ok()).unwrap_or(100)
 }

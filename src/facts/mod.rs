@@ -17,7 +17,7 @@ use crate::source::SourceText;
 
 pub use model::to_model;
 
-/// Which flag a dataset ARN was given with.
+/// The flag a dataset ARN was given with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
     Train,
@@ -81,11 +81,11 @@ pub struct Facts {
     /// `--context KEY=VALUE` pairs that add to or override derived keys.
     pub context_overrides: Vec<(String, String)>,
     pub client: ClientFacts,
-    /// Where facts came from, by fact path such as `test.total_entries`.
+    /// The origin of each fact, by fact path such as `test.total_entries`.
     pub locations: BTreeMap<String, Location>,
 }
 
-/// How the facts were gathered.
+/// The way the facts were gathered.
 #[derive(Debug, Clone)]
 pub struct ClientFacts {
     /// `snapshot`, `aws` or `emulator`.
@@ -107,7 +107,7 @@ pub struct DatasetFacts {
     pub labels: Option<Vec<LabelStats>>,
     /// The ListTagsForResource result.
     pub tags: Option<BTreeMap<String, String>>,
-    /// How DescribeProjects lists this dataset, when projects are known.
+    /// The entry of DescribeProjects that lists this dataset, when projects are known.
     pub listing: Option<Known<DatasetListing>>,
 }
 

@@ -88,7 +88,7 @@ fn dataset(dataset: &DatasetFacts) -> Value {
     Value::Object(fields)
 }
 
-/// The project that lists the training dataset, when projects are known.
+/// Describes the project that lists the training dataset, when projects are known.
 fn project(facts: &Facts) -> Value {
     let mut fields = Map::new();
     let listed_under = facts.train.listing.as_ref().and_then(Known::found).map(|listing| listing.project_arn.as_str());

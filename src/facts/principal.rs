@@ -20,7 +20,7 @@ pub enum PrincipalKind {
 }
 
 impl PrincipalKind {
-    /// The value of `aws:PrincipalType`.
+    /// Returns the value of `aws:PrincipalType`.
     pub fn context_value(self) -> &'static str {
         match self {
             PrincipalKind::AssumedRole => "AssumedRole",
@@ -44,11 +44,11 @@ pub struct PrincipalFacts {
     pub user_id: Option<String>,
     pub tags: BTreeMap<String, String>,
     pub policies: IdentityPolicies,
-    /// Where the role or user is described, for diagnostics.
+    /// The role or user entry in the source, for diagnostics.
     pub location: Option<Location>,
 }
 
-/// Why the principal's policies are not known.
+/// The reason the principal's policies are not known.
 #[derive(Debug, Clone)]
 pub struct Unresolved {
     pub message: String,

@@ -32,12 +32,12 @@ use crate::iam::PolicyLevel;
 use crate::json::{self, Node};
 use crate::source::SourceText;
 
-/// What the user asked to check.
+/// The dataset pair, principal and context keys that a check is about.
 #[derive(Debug, Clone, Default)]
 pub struct CheckTarget {
     pub train: String,
     pub test: String,
-    /// The principal to evaluate; the caller when not given.
+    /// The principal to evaluate. The caller is evaluated when this is `None`.
     pub principal: Option<String>,
     pub context: Vec<(String, String)>,
 }

@@ -15,7 +15,7 @@ pub use github::GithubReporter;
 pub use human::HumanReporter;
 pub use json::JsonReporter;
 
-/// What a command concluded, for the reporters.
+/// The conclusion of a command, for the reporters.
 #[derive(Debug, Clone)]
 pub struct Report<'a> {
     pub train: &'a str,
@@ -24,7 +24,7 @@ pub struct Report<'a> {
     pub verdict: &'a Verdict,
     /// Post-split verification, for `run`.
     pub post: Option<&'a Verdict>,
-    /// What `run` did, when the command was `run`.
+    /// The actions of `run`, when the command was `run`.
     pub run: Option<RunSummary>,
 }
 
@@ -32,7 +32,7 @@ pub struct Report<'a> {
 #[derive(Debug, Clone, Serialize)]
 pub struct RunSummary {
     pub executed: bool,
-    /// Why the split was not executed or did not finish, in one sentence.
+    /// The reason, in one sentence, when the split was not executed or did not finish.
     pub reason: Option<String>,
     #[serde(rename = "final", skip_serializing_if = "Option::is_none")]
     pub final_state: Option<FinalState>,
@@ -62,7 +62,7 @@ impl Report<'_> {
         self.verdict.results.iter().chain(self.post.into_iter().flat_map(|post| post.results.iter()))
     }
 
-    /// One line that counts the outcomes, such as
+    /// Formats one line that counts the outcomes, such as
     /// `check failed: 1 failed, 1 undecided, 9 passed, 2 skipped`.
     pub fn summary_line(&self, command: &str) -> String {
         let count = |outcome| self.results().filter(|result| result.outcome == outcome).count();

@@ -50,7 +50,7 @@ pub enum PermissionCheck {
 }
 
 impl PermissionCheck {
-    /// The `permissions` variable of the facts model.
+    /// Builds the `permissions` variable of the facts model.
     pub fn model(&self) -> Value {
         match self {
             PermissionCheck::Evaluated { train, test, .. } => json!({

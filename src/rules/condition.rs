@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-/// Why a condition did not produce a boolean.
+/// The reason a condition did not produce a boolean.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Undecided {
     /// The condition read a fact that is not known.

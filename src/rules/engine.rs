@@ -32,7 +32,7 @@ impl Verdict {
 }
 
 /// Evaluates the rules of `phase` over `facts`. For the `post` phase,
-/// `before` holds the facts from before the split and becomes the `pre`
+/// `before` contains the facts from before the split and becomes the `pre`
 /// variable, while `facts` becomes `post` as well as `train` and `test`.
 pub fn evaluate(rules: &RuleSet, facts: &Facts, phase: Phase, before: Option<&Facts>) -> Verdict {
     let permissions = match phase {
@@ -77,7 +77,7 @@ fn evaluate_rule(rule: &Rule, facts: &Facts, model: &Map<String, Value>, permiss
                 (_, Some(finding)) => Some(decorate(rule, model, finding)),
                 (outcome, None) => {
                     let mut finding = rule_finding(rule, facts, model, checked.message.clone(), outcome);
-                    // The check's message already says what is missing and how to supply it.
+                    // The check's message already names what is missing and how to supply it.
                     finding.help = None;
                     Some(finding)
                 }

@@ -1,6 +1,6 @@
 //! The rule engine. Rules are data: TOML files in `rules/` (compiled in) and
 //! in folders given with `--rules`. The engine never hard-codes a rule's
-//! text; a rule's condition is a CEL expression over the facts model, or the
+//! text. A rule's condition is a CEL expression over the facts model, or the
 //! name of a built-in check where CEL cannot express it.
 
 mod builtin;
@@ -63,7 +63,7 @@ impl fmt::Display for Severity {
     }
 }
 
-/// What a rule concluded.
+/// The conclusion of a rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
@@ -118,7 +118,7 @@ pub struct Rule {
     pub message: String,
     /// Fact paths to underline on failure, with a label template each.
     pub labels: Vec<(String, String)>,
-    /// Where the rule was defined: `rules/NAME.toml` or a user file.
+    /// The file that defines the rule: `rules/NAME.toml` or a user file.
     pub origin: String,
     pub source: SourceText,
     pub name_span: Range<usize>,
