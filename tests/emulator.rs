@@ -336,10 +336,14 @@ async fn distribute_rejects_invalid_requests() {
 }
 
 #[tokio::test]
-async fn distribute_twice_is_rejected_while_updating() {
+async fn changes_are_rejected_while_updating() {
     let (_handle, client) = start("ready-role.json", fast_options()).await;
     distribute(&client, TRAIN, TEST).await.unwrap();
     assert_eq!(distribute(&client, TRAIN, TEST).await, Err(emulator::DISTRIBUTE_BUSY_ERROR.to_string()));
+
+    let changes = DatasetChanges::builder().ground_truth(Blob::new(r#"{"source-ref":"s3://b/x.jpg"}"#)).build().unwrap();
+    let error = client.update_dataset_entries().dataset_arn(TEST).changes(changes).send().await.unwrap_err();
+    assert_eq!(error.code(), Some("ResourceInUseException"));
 }
 
 #[tokio::test]
@@ -559,15 +563,26 @@ fn syntax_error_position_is_exact() {
 const BINARY: &str = env!("CARGO_BIN_EXE_rekognition-preflight");
 
 #[test]
-fn emulate_command_rejects_broken_world() {
-    let world = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/emulator/invalid/trailing-comma.json");
-    let output = std::process::Command::new(BINARY).args(["emulate", "--world"]).arg(&world).env("NO_COLOR", "1").output().unwrap();
+fn emulate_command_rejects_bad_input() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/emulator");
+    let broken = fixtures.join("invalid/trailing-comma.json");
+    let ready = fixtures.join("ready-role.json");
+    let cases: [(&str, Vec<&std::ffi::OsStr>, &[&str]); 4] = [
+        ("broken world", vec![broken.as_os_str()], &["trailing comma", "trailing-comma.json:3:26"]),
+        ("missing world", vec!["/nonexistent/world.json".as_ref()], &["could not read the world file /nonexistent/world.json"]),
+        ("bad fault rule", vec![ready.as_os_str(), "--fault".as_ref(), "DescribeDataset:404".as_ref()], &["invalid --fault rule: unknown fault `404`"]),
+        ("negative delay", vec![ready.as_os_str(), "--update-delay=-1".as_ref()], &["--update-delay must be a non-negative number of seconds"]),
+    ];
+    for (name, args, expected) in cases {
+        let output = std::process::Command::new(BINARY).args(["emulate", "--world"]).args(args).env("NO_COLOR", "1").output().unwrap();
 
-    assert_eq!(output.status.code(), Some(2));
-    assert!(output.stdout.is_empty(), "stdout: {}", String::from_utf8_lossy(&output.stdout));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("trailing comma"), "{stderr}");
-    assert!(stderr.contains("trailing-comma.json:3:26"), "{stderr}");
+        assert_eq!(output.status.code(), Some(2), "{name}");
+        assert!(output.stdout.is_empty(), "{name}: stdout {}", String::from_utf8_lossy(&output.stdout));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        for part in expected {
+            assert!(stderr.contains(part), "{name}: {stderr}");
+        }
+    }
 }
 
 #[tokio::test]
@@ -578,7 +593,7 @@ async fn emulate_command_serves_until_sigterm() {
     let _ = std::fs::remove_file(&log_path);
     let world = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/emulator/ready-role.json");
     let mut child = tokio::process::Command::new(BINARY)
-        .args(["emulate", "--port", "0", "--throttle-first", "1", "--world"])
+        .args(["emulate", "--port", "0", "--throttle-first", "1", "--fault", "DescribeProjects:500:1", "--world"])
         .arg(&world)
         .arg("--call-log")
         .arg(&log_path)
@@ -605,6 +620,7 @@ async fn emulate_command_serves_until_sigterm() {
 
     let log = std::fs::read_to_string(&log_path).unwrap();
     let errors: Vec<serde_json::Value> = log.lines().map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap()["error_type"].clone()).collect();
-    assert_eq!(errors, vec![serde_json::json!("ThrottlingException"), serde_json::Value::Null]);
+    let expected = vec![serde_json::json!("InternalServerError"), serde_json::json!("ThrottlingException"), serde_json::Value::Null];
+    assert_eq!(errors, expected);
     let _ = std::fs::remove_file(&log_path);
 }
