@@ -257,6 +257,10 @@ async fn distribute_moves_a_fifth_after_delay() {
     assert_eq!(description.status_message(), Some(emulator::UPDATE_SUCCEEDED_MESSAGE));
     assert_eq!(description.status_message_code().map(|code| code.as_str()), Some("SUCCESS"));
 
+    let projects = client.describe_projects().send().await.unwrap();
+    let statuses: Vec<_> = projects.project_descriptions()[0].datasets().iter().map(|dataset| dataset.status().cloned().unwrap()).collect();
+    assert_eq!(statuses, vec![DatasetStatus::UpdateComplete, DatasetStatus::UpdateComplete]);
+
     let mut together = all_entries(&client, TRAIN).await;
     together.extend(all_entries(&client, TEST).await);
     together.sort();
@@ -497,20 +501,49 @@ async fn tags_round_trip() {
     assert_eq!(error.code(), Some("ResourceNotFoundException"));
 }
 
-#[tokio::test]
-async fn unknown_operation_is_rejected() {
+/// Sends one request over a plain TCP connection and returns the raw response.
+async fn raw_post(port: u16, target: &str, body: &str) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-    let (handle, _client) = start("ready-role.json", fast_options()).await;
-    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", handle.port())).await.unwrap();
-    let request = "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: RekognitionService.DeleteEverything\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}";
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let request = format!(
+        "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: {target}\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).await.unwrap();
+    response
+}
+
+#[tokio::test]
+async fn unknown_operation_is_rejected() {
+    let (handle, _client) = start("ready-role.json", fast_options()).await;
+    let response = raw_post(handle.port(), "RekognitionService.DeleteEverything", "{}").await;
 
     assert!(response.starts_with("HTTP/1.1 400"), "{response}");
     assert!(response.contains("x-amzn-errortype: UnknownOperationException"), "{response}");
+    assert!(response.contains("x-amzn-requestid: "), "{response}");
+    assert!(response.contains("content-type: application/x-amz-json-1.1"), "{response}");
     assert!(response.contains(r#""__type":"UnknownOperationException""#), "{response}");
+}
+
+#[tokio::test]
+async fn malformed_requests_are_rejected() {
+    let (handle, _client) = start("ready-role.json", fast_options()).await;
+    let distribute = "RekognitionService.DistributeDatasetEntries";
+    let cases = [
+        ("one dataset", distribute, format!(r#"{{"Datasets":[{{"Arn":"{TRAIN}"}}]}}"#), "Datasets must contain exactly 2 items, found 1"),
+        ("missing arn", distribute, format!(r#"{{"Datasets":[{{"Arn":"{TRAIN}"}},{{}}]}}"#), "Datasets[1].Arn is required"),
+        ("no datasets", distribute, "{}".to_string(), "Datasets is required"),
+        ("not json", "RekognitionService.DescribeDataset", "{".to_string(), "The request body is not valid JSON"),
+        ("wrong type", "RekognitionService.DescribeDataset", r#"{"DatasetArn": 5}"#.to_string(), "DatasetArn must be a string"),
+    ];
+    for (name, target, body, message) in cases {
+        let response = raw_post(handle.port(), target, &body).await;
+        assert!(response.starts_with("HTTP/1.1 400"), "{name}: {response}");
+        assert!(response.contains(message), "{name}: {response}");
+    }
 }
 
 #[test]
