@@ -200,6 +200,46 @@ async fn list_labels_counts_entries_per_label() {
     assert_eq!(labels, vec![("scratch".to_string(), 40), ("dent".to_string(), 40), ("ok".to_string(), 40)]);
 }
 
+const SYNTH_TRAIN: &str = "arn:aws:rekognition:eu-west-1:444455556666:project/parcels/dataset/train/1700000001000";
+const SYNTH_TEST: &str = "arn:aws:rekognition:eu-west-1:444455556666:project/parcels/dataset/test/1700000002000";
+
+#[tokio::test]
+async fn seeds_without_entries_get_placeholders() {
+    let (_handle, client) = start("synthesized.json", fast_options()).await;
+
+    assert_eq!(dataset_stats(&client, SYNTH_TRAIN).await, (50, 45, 2, 2));
+    assert_eq!(dataset_stats(&client, SYNTH_TEST).await, (0, 0, 0, 0));
+    assert_eq!(dataset_status(&client, SYNTH_TRAIN).await, DatasetStatus::UpdateComplete);
+
+    let labels = client.list_dataset_labels().dataset_arn(SYNTH_TRAIN).send().await.unwrap();
+    let counts: Vec<(&str, Option<i32>, Option<i32>)> = labels
+        .dataset_label_descriptions()
+        .iter()
+        .map(|label| {
+            let stats = label.label_stats();
+            (label.label_name().unwrap(), stats.and_then(|stats| stats.entry_count()), stats.and_then(|stats| stats.bounding_box_count()))
+        })
+        .collect();
+    assert_eq!(counts, vec![("box", Some(30), Some(75)), ("envelope", Some(15), Some(15))]);
+
+    let errors = client.list_dataset_entries().dataset_arn(SYNTH_TRAIN).has_errors(true).send().await.unwrap();
+    assert_eq!(errors.dataset_entries().len(), 2);
+}
+
+#[tokio::test]
+async fn responses_carry_request_ids() {
+    use aws_sdk_rekognition::operation::RequestId;
+
+    let (handle, client) = start("ready-role.json", fast_options()).await;
+    let output = client.describe_projects().send().await.unwrap();
+    let error = client.describe_dataset().dataset_arn(MISSING_TEST).send().await.unwrap_err();
+
+    let calls = handle.calls();
+    assert_eq!(output.request_id(), Some(calls[0].request_id.as_str()));
+    assert_eq!(error.request_id(), Some(calls[1].request_id.as_str()));
+    assert_ne!(calls[0].request_id, calls[1].request_id);
+}
+
 #[tokio::test]
 async fn distribute_moves_a_fifth_after_delay() {
     let (_handle, client) = start("ready-role.json", fast_options()).await;
@@ -216,6 +256,10 @@ async fn distribute_moves_a_fifth_after_delay() {
     let description = client.describe_dataset().dataset_arn(TEST).send().await.unwrap().dataset_description.unwrap();
     assert_eq!(description.status_message(), Some(emulator::UPDATE_SUCCEEDED_MESSAGE));
     assert_eq!(description.status_message_code().map(|code| code.as_str()), Some("SUCCESS"));
+
+    let projects = client.describe_projects().send().await.unwrap();
+    let statuses: Vec<_> = projects.project_descriptions()[0].datasets().iter().map(|dataset| dataset.status().cloned().unwrap()).collect();
+    assert_eq!(statuses, vec![DatasetStatus::UpdateComplete, DatasetStatus::UpdateComplete]);
 
     let mut together = all_entries(&client, TRAIN).await;
     together.extend(all_entries(&client, TEST).await);
@@ -296,10 +340,14 @@ async fn distribute_rejects_invalid_requests() {
 }
 
 #[tokio::test]
-async fn distribute_twice_is_rejected_while_updating() {
+async fn changes_are_rejected_while_updating() {
     let (_handle, client) = start("ready-role.json", fast_options()).await;
     distribute(&client, TRAIN, TEST).await.unwrap();
     assert_eq!(distribute(&client, TRAIN, TEST).await, Err(emulator::DISTRIBUTE_BUSY_ERROR.to_string()));
+
+    let changes = DatasetChanges::builder().ground_truth(Blob::new(r#"{"source-ref":"s3://b/x.jpg"}"#)).build().unwrap();
+    let error = client.update_dataset_entries().dataset_arn(TEST).changes(changes).send().await.unwrap_err();
+    assert_eq!(error.code(), Some("ResourceInUseException"));
 }
 
 #[tokio::test]
@@ -453,20 +501,49 @@ async fn tags_round_trip() {
     assert_eq!(error.code(), Some("ResourceNotFoundException"));
 }
 
-#[tokio::test]
-async fn unknown_operation_is_rejected() {
+/// Sends one request over a plain TCP connection and returns the raw response.
+async fn raw_post(port: u16, target: &str, body: &str) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-    let (handle, _client) = start("ready-role.json", fast_options()).await;
-    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", handle.port())).await.unwrap();
-    let request = "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: RekognitionService.DeleteEverything\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}";
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let request = format!(
+        "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: {target}\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).await.unwrap();
+    response
+}
+
+#[tokio::test]
+async fn unknown_operation_is_rejected() {
+    let (handle, _client) = start("ready-role.json", fast_options()).await;
+    let response = raw_post(handle.port(), "RekognitionService.DeleteEverything", "{}").await;
 
     assert!(response.starts_with("HTTP/1.1 400"), "{response}");
     assert!(response.contains("x-amzn-errortype: UnknownOperationException"), "{response}");
+    assert!(response.contains("x-amzn-requestid: "), "{response}");
+    assert!(response.contains("content-type: application/x-amz-json-1.1"), "{response}");
     assert!(response.contains(r#""__type":"UnknownOperationException""#), "{response}");
+}
+
+#[tokio::test]
+async fn malformed_requests_are_rejected() {
+    let (handle, _client) = start("ready-role.json", fast_options()).await;
+    let distribute = "RekognitionService.DistributeDatasetEntries";
+    let cases = [
+        ("one dataset", distribute, format!(r#"{{"Datasets":[{{"Arn":"{TRAIN}"}}]}}"#), "Datasets must contain exactly 2 items, found 1"),
+        ("missing arn", distribute, format!(r#"{{"Datasets":[{{"Arn":"{TRAIN}"}},{{}}]}}"#), "Datasets[1].Arn is required"),
+        ("no datasets", distribute, "{}".to_string(), "Datasets is required"),
+        ("not json", "RekognitionService.DescribeDataset", "{".to_string(), "The request body is not valid JSON"),
+        ("wrong type", "RekognitionService.DescribeDataset", r#"{"DatasetArn": 5}"#.to_string(), "DatasetArn must be a string"),
+    ];
+    for (name, target, body, message) in cases {
+        let response = raw_post(handle.port(), target, &body).await;
+        assert!(response.starts_with("HTTP/1.1 400"), "{name}: {response}");
+        assert!(response.contains(message), "{name}: {response}");
+    }
 }
 
 #[test]
@@ -490,24 +567,93 @@ fn render(finding: &rekognition_preflight::finding::Finding) -> String {
     out
 }
 
+/// Every file in tests/fixtures/emulator/invalid is a broken world file.
+/// Its rendered diagnostic is snapshotted under the file's name.
 #[test]
-fn world_syntax_error_is_located() {
-    let text = "{\n  \"rekognition\": {\n    \"region\": \"us-east-1\",\n  }\n}\n";
-    let finding = World::from_json(text, "broken-world.json").unwrap_err();
-    assert_eq!(finding.position(), Some(("broken-world.json".to_string(), 3, 26)));
-    insta::assert_snapshot!(render(&finding));
+fn invalid_worlds_give_located_diagnostics() {
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/emulator/invalid");
+    let mut paths: Vec<_> = std::fs::read_dir(&folder).unwrap().map(|entry| entry.unwrap().path()).collect();
+    paths.sort();
+    assert!(paths.len() >= 8, "expected the invalid world fixtures in {}", folder.display());
+
+    for path in paths {
+        let name = path.file_stem().unwrap().to_str().unwrap().to_string();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let finding = World::from_json(&text, &format!("{name}.json")).unwrap_err();
+        assert!(finding.position().is_some(), "{name}: the diagnostic points nowhere");
+        assert!(finding.help.is_some(), "{name}: the diagnostic has no help");
+        insta::assert_snapshot!(format!("invalid_world_{name}"), render(&finding));
+    }
 }
 
 #[test]
-fn world_without_rekognition_section() {
-    let text = "{\n  \"caller\": {\"Account\": \"111122223333\"}\n}\n";
-    let finding = World::from_json(text, "no-rekognition.json").unwrap_err();
-    insta::assert_snapshot!(render(&finding));
+fn syntax_error_position_is_exact() {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/emulator/invalid/trailing-comma.json")).unwrap();
+    let finding = World::from_json(&text, "trailing-comma.json").unwrap_err();
+    assert_eq!(finding.position(), Some(("trailing-comma.json".to_string(), 3, 26)));
 }
 
+const BINARY: &str = env!("CARGO_BIN_EXE_rekognition-preflight");
+
 #[test]
-fn world_with_wrong_types_is_located() {
-    let text = "{\"rekognition\": {\"projects\": {\"ProjectDescriptions\": {}}}}";
-    let finding = World::from_json(text, "wrong-type.json").unwrap_err();
-    insta::assert_snapshot!(render(&finding));
+fn emulate_command_rejects_bad_input() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/emulator");
+    let broken = fixtures.join("invalid/trailing-comma.json");
+    let ready = fixtures.join("ready-role.json");
+    let cases: [(&str, Vec<&std::ffi::OsStr>, &[&str]); 4] = [
+        ("broken world", vec![broken.as_os_str()], &["trailing comma", "trailing-comma.json:3:26"]),
+        ("missing world", vec!["/nonexistent/world.json".as_ref()], &["could not read the world file /nonexistent/world.json"]),
+        ("bad fault rule", vec![ready.as_os_str(), "--fault".as_ref(), "DescribeDataset:404".as_ref()], &["invalid --fault rule: unknown fault `404`"]),
+        ("negative delay", vec![ready.as_os_str(), "--update-delay=-1".as_ref()], &["--update-delay must be a non-negative number of seconds"]),
+    ];
+    for (name, args, expected) in cases {
+        let output = std::process::Command::new(BINARY).args(["emulate", "--world"]).args(args).env("NO_COLOR", "1").output().unwrap();
+
+        assert_eq!(output.status.code(), Some(2), "{name}");
+        assert!(output.stdout.is_empty(), "{name}: stdout {}", String::from_utf8_lossy(&output.stdout));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        for part in expected {
+            assert!(stderr.contains(part), "{name}: {stderr}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn emulate_command_serves_until_sigterm() {
+    use tokio::io::AsyncBufReadExt;
+
+    let log_path = std::env::temp_dir().join(format!("emulate-command-{}.jsonl", std::process::id()));
+    let _ = std::fs::remove_file(&log_path);
+    let world = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/emulator/ready-role.json");
+    let mut child = tokio::process::Command::new(BINARY)
+        .args(["emulate", "--port", "0", "--throttle-first", "1", "--fault", "DescribeProjects:500:1", "--world"])
+        .arg(&world)
+        .arg("--call-log")
+        .arg(&log_path)
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+
+    let stdout = child.stdout.take().unwrap();
+    let mut first_line = String::new();
+    let mut reader = tokio::io::BufReader::new(stdout);
+    tokio::time::timeout(Duration::from_secs(20), reader.read_line(&mut first_line)).await.unwrap().unwrap();
+    let endpoint = first_line.trim().strip_prefix("listening on ").unwrap().to_string();
+    assert!(endpoint.starts_with("http://127.0.0.1:"), "{endpoint}");
+
+    let client = client_for(&endpoint).await;
+    client.describe_projects().send().await.unwrap();
+
+    let pid = child.id().unwrap().to_string();
+    let killed = std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(killed.success());
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait()).await.unwrap().unwrap();
+    assert_eq!(status.code(), Some(0));
+
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    let errors: Vec<serde_json::Value> = log.lines().map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap()["error_type"].clone()).collect();
+    let expected = vec![serde_json::json!("InternalServerError"), serde_json::json!("ThrottlingException"), serde_json::Value::Null];
+    assert_eq!(errors, expected);
+    let _ = std::fs::remove_file(&log_path);
 }

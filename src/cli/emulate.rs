@@ -8,8 +8,9 @@ use std::time::Duration;
 use clap::Args;
 
 use super::{Exit, report_input_error};
-use crate::emulator::{self, EmulatorOptions, Faults, World};
+use crate::emulator::{self, EmulatorOptions, FaultRule, Faults, World};
 use crate::finding::Finding;
+use crate::source::SourceText;
 
 #[derive(Debug, Args)]
 pub struct EmulateArgs {
@@ -34,6 +35,10 @@ pub struct EmulateArgs {
     /// Milliseconds to wait before every response.
     #[arg(long, value_name = "MS", default_value_t = 0)]
     pub latency_ms: u64,
+    /// Inject a fault into one operation: OPERATION:throttle|500[:COUNT|always], e.g.
+    /// DistributeDatasetEntries:500:always (repeatable; checked before the counters above).
+    #[arg(long = "fault", value_name = "RULE")]
+    pub faults: Vec<String>,
     /// End every DistributeDatasetEntries with both datasets UPDATE_FAILED.
     #[arg(long)]
     pub fail_distribution: bool,
@@ -65,6 +70,20 @@ pub fn run(args: EmulateArgs) -> Exit {
         return report_input_error(finding);
     };
 
+    let mut rules = Vec::new();
+    for text in &args.faults {
+        match FaultRule::parse(text) {
+            Ok(rule) => rules.push(rule),
+            Err(message) => {
+                let source = SourceText::new("--fault", text.clone());
+                let finding = Finding::error("input::usage", format!("invalid --fault rule: {message}"))
+                    .with_label_in(&source, 0..text.len(), "this rule")
+                    .with_help("write OPERATION:throttle|500[:COUNT|always], e.g. DescribeDataset:throttle:2");
+                return report_input_error(finding);
+            }
+        }
+    }
+
     let options = EmulatorOptions {
         port: args.port,
         seed: args.seed,
@@ -75,7 +94,7 @@ pub fn run(args: EmulateArgs) -> Exit {
             latency: Duration::from_millis(args.latency_ms),
             fail_distribution: args.fail_distribution,
             never_complete: args.never_complete,
-            ..Faults::default()
+            rules,
         },
         call_log: args.call_log,
     };

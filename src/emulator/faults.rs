@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use super::operations::OPERATIONS;
+
 /// Faults for the emulator to inject. The default injects none.
 #[derive(Debug, Clone, Default)]
 pub struct Faults {
@@ -48,6 +50,30 @@ pub enum Times {
 impl FaultRule {
     pub fn new(operation: impl Into<String>, fault: Fault, times: Times) -> FaultRule {
         FaultRule { operation: operation.into(), fault, times }
+    }
+
+    /// Parses `OPERATION:throttle|500[:COUNT|always]`, where the count
+    /// defaults to `always`. The error says what is wrong with `text`.
+    pub fn parse(text: &str) -> Result<FaultRule, String> {
+        let mut parts = text.split(':');
+        let operation = parts.next().unwrap_or_default();
+        if !OPERATIONS.contains(&operation) {
+            return Err(format!("unknown operation `{operation}`; expected one of {}", OPERATIONS.join(", ")));
+        }
+        let fault = match parts.next() {
+            Some("throttle") => Fault::Throttle,
+            Some("500") => Fault::InternalError,
+            Some(other) => return Err(format!("unknown fault `{other}`; expected `throttle` or `500`")),
+            None => return Err("missing the fault after the operation; expected `throttle` or `500`".into()),
+        };
+        let times = match parts.next() {
+            None | Some("always") => Times::Always,
+            Some(count) => Times::First(count.parse().map_err(|_| format!("invalid count `{count}`; expected a whole number or `always`"))?),
+        };
+        if let Some(extra) = parts.next() {
+            return Err(format!("unexpected `:{extra}` after the count"));
+        }
+        Ok(FaultRule::new(operation, fault, times))
     }
 }
 
@@ -102,6 +128,33 @@ impl FaultPlan {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rule_text_parses() {
+        let cases = [
+            ("DescribeDataset:throttle:2", Ok(FaultRule::new("DescribeDataset", Fault::Throttle, Times::First(2)))),
+            ("DistributeDatasetEntries:500", Ok(FaultRule::new("DistributeDatasetEntries", Fault::InternalError, Times::Always))),
+            ("DistributeDatasetEntries:500:always", Ok(FaultRule::new("DistributeDatasetEntries", Fault::InternalError, Times::Always))),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(FaultRule::parse(text), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn rule_text_errors_name_the_part() {
+        let cases = [
+            ("Describe:throttle", "unknown operation `Describe`"),
+            ("DescribeDataset", "missing the fault"),
+            ("DescribeDataset:404", "unknown fault `404`"),
+            ("DescribeDataset:500:twice", "invalid count `twice`"),
+            ("DescribeDataset:500:1:2", "unexpected `:2`"),
+        ];
+        for (text, expected) in cases {
+            let error = FaultRule::parse(text).unwrap_err();
+            assert!(error.starts_with(expected), "{text}: {error}");
+        }
+    }
 
     #[test]
     fn counters_run_in_order() {

@@ -306,17 +306,21 @@ fn distribute_dataset_entries(state: &mut State, request: &Value, now: Instant) 
     let Some(list) = request.get("Datasets").and_then(Value::as_array) else {
         return Err(ApiError::invalid("Datasets is required and must list two datasets"));
     };
-    let arns: Vec<&str> = list.iter().filter_map(|item| item.get("Arn").and_then(Value::as_str)).collect();
-    let [first, second] = arns[..] else {
-        return Err(ApiError::invalid(format!("Datasets must contain exactly 2 items with an Arn, found {}", list.len())));
+    let [first, second] = list.as_slice() else {
+        return Err(ApiError::invalid(format!("Datasets must contain exactly 2 items, found {}", list.len())));
     };
-    for arn in [first, second] {
+    let arn_of = |item: &'_ Value, index: usize| -> Result<String, ApiError> {
+        let arn = optional_string(item, "Arn")?;
+        arn.map(str::to_string).ok_or_else(|| ApiError::invalid(format!("Datasets[{index}].Arn is required")))
+    };
+    let (first, second) = (arn_of(first, 0)?, arn_of(second, 1)?);
+    for arn in [&first, &second] {
         if arns::parse_dataset_arn(arn).is_none() {
             return Err(ApiError::invalid(format!("{arn} is not a valid dataset ARN")));
         }
     }
-    let first = find_dataset(state, first)?;
-    let second = find_dataset(state, second)?;
+    let first = find_dataset(state, &first)?;
+    let second = find_dataset(state, &second)?;
 
     if first.project_arn != second.project_arn {
         return Err(ApiError::invalid("The datasets must belong to the same project"));

@@ -6,6 +6,12 @@
 //! and the optional `entries` ({ARN: [manifest lines]}) and `tags`
 //! ({ARN: {"Tags": {...}}}). `caller.Account` names the account for projects
 //! created later when no seeded project ARN does.
+//!
+//! A dataset is seeded when its ARN is a key of `datasets`, `labels` or
+//! `entries`, or is listed in a project's `Datasets`, and every seeded dataset
+//! must belong to a seeded project. A dataset seeded as `CREATE_IN_PROGRESS`
+//! or `UPDATE_IN_PROGRESS` stays so, because no request of the emulator
+//! started that work.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -205,12 +211,17 @@ impl Reader {
             None => &[],
         };
 
-        let mut arns: Vec<(String, Range<usize>)> = descriptions.iter().map(|member| (member.key.clone(), member.key_span.clone())).collect();
-        for project in projects.iter() {
-            for arn in &project.datasets {
-                if !arns.iter().any(|(known, _)| known == arn) {
-                    arns.push((arn.clone(), section.span.clone()));
-                }
+        // A dataset is named by a key of `datasets`, `labels` or `entries`, or
+        // by a project's `Datasets` list.
+        let mut arns: Vec<(String, Range<usize>)> = Vec::new();
+        for member in descriptions.iter().chain(labels).chain(entries) {
+            if !arns.iter().any(|(known, _)| known == &member.key) {
+                arns.push((member.key.clone(), member.key_span.clone()));
+            }
+        }
+        for (arn, span) in listed_dataset_arns(section) {
+            if !arns.iter().any(|(known, _)| known == &arn) {
+                arns.push((arn, span));
             }
         }
 
@@ -320,4 +331,17 @@ impl Reader {
         }
         Ok(tags)
     }
+}
+
+/// Lists the `DatasetArn` values in `projects.ProjectDescriptions[].Datasets`
+/// with their spans. `Reader::projects` has checked the types already.
+fn listed_dataset_arns(section: &Node) -> Vec<(String, Range<usize>)> {
+    let projects = section.get("projects").and_then(|projects| projects.get("ProjectDescriptions")).and_then(Node::as_array).unwrap_or_default();
+    projects
+        .iter()
+        .filter_map(|project| project.get("Datasets").and_then(Node::as_array))
+        .flatten()
+        .filter_map(|metadata| metadata.get("DatasetArn"))
+        .filter_map(|arn| Some((arn.as_str()?.to_string(), arn.span.clone())))
+        .collect()
 }
