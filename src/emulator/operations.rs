@@ -16,10 +16,12 @@ use super::world::Project;
 /// The error for a dataset that is being created or updated when
 /// DistributeDatasetEntries is called.
 ///
-/// NOTE: the service model lists `ResourceNotReadyException` among
-/// DistributeDatasetEntries' errors and not `ResourceInUseException`, so the
-/// emulator sends the former. Which one the live service sends is unverified.
-pub const DISTRIBUTE_BUSY_ERROR: &str = "ResourceNotReadyException";
+/// NOTE: Rekognition answers changes to a busy dataset with
+/// `ResourceInUseException`, which is what the emulator sends. The published
+/// service model lists `ResourceNotReadyException` for this operation
+/// instead; which one the live service sends for a split is unverified, and
+/// the SDK surfaces either as a service error with that code.
+pub const DISTRIBUTE_BUSY_ERROR: &str = "ResourceInUseException";
 
 /// The page size limit of every paginated operation emulated here.
 const MAX_PAGE_SIZE: usize = 100;
