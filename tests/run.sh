@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v moto_server >/dev/null 2>&1 || ! python3 -c 'import boto3' >/dev/null 2>&1; then
+if ! python3 -c 'import boto3, moto.server, flask' >/dev/null 2>&1; then
   python3 -m pip install --quiet --disable-pip-version-check -r tests/requirements.txt
 fi
 
@@ -15,7 +15,7 @@ export AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/nonexistent/aws-config AW
 unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL || true
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
-moto_server -H 127.0.0.1 -p "$port" >/tmp/rekognition-preflight-moto.log 2>&1 &
+python3 -m moto.server -H 127.0.0.1 -p "$port" >/tmp/rekognition-preflight-moto.log 2>&1 &
 moto_pid=$!
 trap 'kill "$moto_pid" 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do
