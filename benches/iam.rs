@@ -89,11 +89,12 @@ fn distribute_request() -> Request {
     context.insert("aws:PrincipalTag/team", "vision");
     context.insert("aws:MultiFactorAuthPresent", "false");
     Request {
-        principal: "arn:aws:sts::111122223333:assumed-role/ml-pipeline/ci-run".into(),
-        action: "rekognition:DistributeDatasetEntries".into(),
-        resource: "arn:aws:rekognition:us-east-1:111122223333:project/shelf-defects/dataset/train/1690564858106".into(),
-        resource_account: None,
         context,
+        ..Request::new(
+            "arn:aws:sts::111122223333:assumed-role/ml-pipeline/ci-run",
+            "rekognition:DistributeDatasetEntries",
+            "arn:aws:rekognition:us-east-1:111122223333:project/shelf-defects/dataset/train/1690564858106",
+        )
     }
 }
 

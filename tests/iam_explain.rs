@@ -76,7 +76,7 @@ fn identity_set(policies: &[&str]) -> PolicySet {
 fn offline_request() -> Request {
     let mut context = Context::new().with_unknown_keys(UnknownKeys { absent_keys: vec!["aws:tagkeys".into()], absent_prefixes: vec![] });
     context.insert("aws:RequestedRegion", "us-east-1");
-    Request { principal: PRINCIPAL.into(), action: ACTION.into(), resource: RESOURCE.into(), resource_account: None, context }
+    Request { context, ..Request::new(PRINCIPAL, ACTION, RESOURCE) }
 }
 
 const ALLOW_FROM_OFFICE: &str = r#"{"Version": "2012-10-17", "Statement": {"Sid": "FromOffice", "Effect": "Allow", "Action": "rekognition:*", "Resource": "*",

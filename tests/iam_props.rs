@@ -6,6 +6,10 @@ use serde_json::{json, Value};
 
 use rekognition_preflight::iam::{evaluate, parse_policy_text, Context, Decision, PolicyLevel, PolicySet, Request, UnknownKeys};
 
+const PRINCIPAL: &str = "arn:aws:sts::111122223333:assumed-role/ml-pipeline/ci-run";
+const ACTION: &str = "rekognition:DistributeDatasetEntries";
+const RESOURCE: &str = "arn:aws:rekognition:us-east-1:111122223333:project/shelf-defects/dataset/train/1690564858106";
+
 const ACTIONS: [&str; 6] = ["*", "rekognition:*", "rekognition:DistributeDatasetEntries", "rekognition:distribute*", "rekognition:Describe*", "s3:GetObject"];
 const RESOURCES: [&str; 6] = [
     "*",
@@ -93,13 +97,7 @@ fn build(spec: &SetSpec) -> PolicySet {
 }
 
 fn request(context: Context) -> Request {
-    Request {
-        principal: "arn:aws:sts::111122223333:assumed-role/ml-pipeline/ci-run".into(),
-        action: "rekognition:DistributeDatasetEntries".into(),
-        resource: "arn:aws:rekognition:us-east-1:111122223333:project/shelf-defects/dataset/train/1690564858106".into(),
-        resource_account: None,
-        context,
-    }
+    Request { context, ..Request::new(PRINCIPAL, ACTION, RESOURCE) }
 }
 
 fn known_context() -> Context {

@@ -455,13 +455,10 @@ fn text_matches(kind: OperatorKind, template: &Template, context_value: &str, co
                 // ArnEquals takes wildcards too, as the IAM documentation states.
                 _ => matching::arn_like(pattern, context_value),
             };
-            if let Some(pattern) = template.pattern() {
-                return Truth::from(matches(pattern));
-            }
-            match template.resolve(context, log) {
-                Resolved::Parts(parts) => Truth::from(matches(&Pattern::from_parts(&parts))),
-                Resolved::Missing => Truth::False,
-                Resolved::Unknown => Truth::Unknown,
+            match template.pattern(context, log) {
+                Ok(pattern) => Truth::from(matches(&pattern)),
+                Err(Resolved::Unknown) => Truth::Unknown,
+                Err(_) => Truth::False,
             }
         }
         _ => {
@@ -472,7 +469,7 @@ fn text_matches(kind: OperatorKind, template: &Template, context_value: &str, co
             };
             let equal = match kind {
                 K::StringEqualsIgnoreCase | K::StringNotEqualsIgnoreCase => expected.to_lowercase() == context_value.to_lowercase(),
-                _ => expected == context_value,
+                _ => *expected == *context_value,
             };
             Truth::from(equal)
         }

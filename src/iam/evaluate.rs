@@ -6,7 +6,7 @@
 use std::ops::Range;
 
 use super::condition;
-use super::matching::{self, Pattern};
+use super::matching;
 use super::principal::{principals_apply, PrincipalInfo, PrincipalKind};
 use super::variables::{KeyLog, Resolved};
 use super::{Context, Decision, Effect, Policy, PolicyType, Statement, Truth};
@@ -45,6 +45,13 @@ pub struct Request {
     /// The account that owns the resource, when the ARN does not say (S3).
     pub resource_account: Option<String>,
     pub context: Context,
+}
+
+impl Request {
+    /// A request with an empty context whose resource account comes from the ARN.
+    pub fn new(principal: impl Into<String>, action: impl Into<String>, resource: impl Into<String>) -> Request {
+        Request { principal: principal.into(), action: action.into(), resource: resource.into(), resource_account: None, context: Context::new() }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -268,7 +275,7 @@ fn assess_all<'a>(set: &'a PolicySet, request: &'a Request, principal: &Principa
 fn assess(statement: &Statement, request: &Request, principal: &PrincipalInfo<'_>, check_principal: bool) -> (Truth, Miss, KeyLog) {
     let mut log = KeyLog::default();
 
-    let action_listed = statement.actions.patterns.iter().any(|pattern| pattern.matches_ignore_case(&request.action));
+    let action_listed = statement.actions.patterns.iter().any(|pattern| pattern.matches(&request.action));
     if action_listed == statement.actions.negated {
         return (Truth::False, Miss::Action, log);
     }
@@ -277,13 +284,15 @@ fn assess(statement: &Statement, request: &Request, principal: &PrincipalInfo<'_
         .resources
         .entries
         .iter()
-        .map(|entry| match entry.pattern() {
-            Some(pattern) => Truth::from(matching::resource_matches(pattern, &request.resource)),
-            None => match entry.resolve(&request.context, &mut log) {
-                Resolved::Parts(parts) => Truth::from(matching::resource_matches(&Pattern::from_parts(&parts), &request.resource)),
-                Resolved::Missing => Truth::False,
-                Resolved::Unknown => Truth::Unknown,
-            },
+        .map(|entry| {
+            if entry.is_match_all() {
+                return Truth::True;
+            }
+            match entry.pattern(&request.context, &mut log) {
+                Ok(pattern) => Truth::from(matching::resource_matches(&pattern, &request.resource)),
+                Err(Resolved::Unknown) => Truth::Unknown,
+                Err(_) => Truth::False,
+            }
         })
         .fold(Truth::False, Truth::or);
     let resource = if statement.resources.negated { listed.not() } else { listed };

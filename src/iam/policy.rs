@@ -4,7 +4,7 @@
 use std::ops::Range;
 
 use super::condition::{self, Clause};
-use super::matching::Pattern;
+use super::matching;
 use super::variables::Template;
 use super::PolicyType;
 use crate::finding::Finding;
@@ -51,8 +51,41 @@ pub enum Effect {
 #[derive(Debug, Clone)]
 pub struct Actions {
     pub negated: bool,
-    pub patterns: Vec<Pattern>,
+    pub patterns: Vec<ActionPattern>,
     pub span: Range<usize>,
+}
+
+/// One `Action` entry such as `rekognition:Describe*`, kept as text because
+/// large policies list thousands of them and most are matched only once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionPattern(Box<str>);
+
+impl ActionPattern {
+    pub fn new(text: &str) -> ActionPattern {
+        ActionPattern(text.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Matches an action name, ignoring ASCII case as IAM does. Entries
+    /// without wildcards, or with a single trailing `*`, are compared
+    /// directly; the rest go through `matching::action_matches`.
+    pub fn matches(&self, action: &str) -> bool {
+        let pattern = &*self.0;
+        let Some(first_wildcard) = pattern.find(['*', '?']) else {
+            return pattern.eq_ignore_ascii_case(action);
+        };
+        let prefix = &pattern[..first_wildcard];
+        if !action.get(..prefix.len()).is_some_and(|head| head.eq_ignore_ascii_case(prefix)) {
+            return false;
+        }
+        if first_wildcard + 1 == pattern.len() && pattern.ends_with('*') {
+            return true;
+        }
+        matching::action_matches(pattern, action)
+    }
 }
 
 /// `Resource` or, when `negated`, `NotResource`.
@@ -374,7 +407,7 @@ fn parse_actions(node: &Node, index: usize, source: &SourceText) -> Result<Actio
             "add \"Action\" with the actions the statement covers, such as \"rekognition:DistributeDatasetEntries\"",
         ));
     };
-    let patterns = string_list(&member.value, &member.key, source)?.into_iter().map(Pattern::parse).collect();
+    let patterns = string_list(&member.value, &member.key, source)?.into_iter().map(ActionPattern::new).collect();
     Ok(Actions { negated, patterns, span: member.value.span.clone() })
 }
 
@@ -458,6 +491,25 @@ mod tests {
     }
 
     #[test]
+    fn action_patterns_match_like_iam() {
+        let cases = [
+            ("rekognition:DistributeDatasetEntries", "rekognition:distributedatasetentries", true),
+            ("rekognition:*", "REKOGNITION:DistributeDatasetEntries", true),
+            ("rekognition:*", "rekognitio:x", false),
+            ("*", "s3:GetObject", true),
+            ("rekognition:*Dataset*", "rekognition:DistributeDatasetEntries", true),
+            ("rekognition:Describe?", "rekognition:DescribeX", true),
+            ("rekognition:Describe?", "rekognition:Describe", false),
+            ("s3:Get*Tagging", "s3:GetObjectTagging", true),
+            ("s3:Get*Tagging", "s3:GetObject", false),
+        ];
+        for (pattern, action, expected) in cases {
+            assert_eq!(ActionPattern::new(pattern).matches(action), expected, "{pattern} against {action}");
+            assert_eq!(matching::action_matches(pattern, action), expected, "matching::action_matches({pattern}, {action})");
+        }
+    }
+
+    #[test]
     fn url_encoded_text_is_decoded() {
         let encoded = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22s3%3AGet%2B%22%2C%22Resource%22%3A%22*%22%7D%5D%7D";
         let policy = parse(encoded).unwrap();
@@ -467,7 +519,7 @@ mod tests {
     #[test]
     fn plain_json_with_percent_stays() {
         let policy = parse(r#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::a%41b/*"}}"#).unwrap();
-        assert_eq!(policy.statements[0].resources.entries[0].raw, "arn:aws:s3:::a%41b/*");
+        assert_eq!(policy.statements[0].resources.entries[0].static_text(), Some("arn:aws:s3:::a%41b/*"));
     }
 
     #[test]
