@@ -74,8 +74,8 @@ fn parse_corpus(source: &SourceText) -> Vec<Policy> {
         .collect()
 }
 
-/// A DistributeDatasetEntries call by a CI role session, with the context
-/// keys that IAM sets for it.
+/// Builds a DistributeDatasetEntries call by a CI role session, with the
+/// context keys that IAM sets for it.
 fn distribute_request() -> Request {
     let mut context = Context::new();
     context.insert("aws:RequestedRegion", "us-east-1");

@@ -72,7 +72,8 @@ fn identity_set(policies: &[&str]) -> PolicySet {
     PolicySet { identity, ..PolicySet::default() }
 }
 
-/// A request whose context knows only `aws:RequestedRegion`; every other key is unknown.
+/// A request whose context sets only `aws:RequestedRegion` and treats every
+/// other key as unknown, except `aws:TagKeys`, which is absent.
 fn offline_request() -> Request {
     let mut context = Context::new().with_unknown_keys(UnknownKeys { absent_keys: vec!["aws:tagkeys".into()], absent_prefixes: vec![] });
     context.insert("aws:RequestedRegion", "us-east-1");

@@ -1,8 +1,8 @@
 //! `simulate FILE`: evaluates the IAM cases of a file and prints each
 //! decision with the statements behind it.
 //!
-//! JSON output mirrors the input's shape: one object for a file that holds
-//! one case object, an array for a file that holds an array. Each object is
+//! JSON output mirrors the input's shape: one object for a file that contains
+//! one case object, an array for a file that contains an array. Each object is
 //! `{"name", "decision", "blockedBy", "matchedStatements", "missingContextKeys"}`,
 //! plus `"expected"` and `"matches"` when the case gives an expected decision.
 //! Exit code 1 when any case decides other than expected, 2 on invalid
@@ -89,7 +89,7 @@ fn case_json(case: &Case, evaluation: &Evaluation) -> Value {
 }
 
 /// `statement` is the 0-based position in the policy's Statement array;
-/// `line` and `column` are 1-based and point into the file that holds the policy.
+/// `line` and `column` are 1-based and point into the file that contains the policy.
 fn statement_json(statement: &MatchedStatement) -> Value {
     let (line, column) = statement.source.line_column(statement.span.start);
     let mut value = json!({

@@ -383,7 +383,7 @@ pub fn evaluate_clause(clause: &Clause, context: &Context, log: &mut KeyLog) -> 
     }
 }
 
-/// The truth of an operator whose key is absent or has no values.
+/// Evaluates an operator whose key is absent or has no values.
 fn absent_truth(operator: Operator) -> Truth {
     if operator.if_exists {
         return Truth::True;
@@ -395,8 +395,8 @@ fn absent_truth(operator: Operator) -> Truth {
     }
 }
 
-/// Whether one context value satisfies the clause: some policy value
-/// matches it, or for a negated operator, none does.
+/// Tests one context value against the clause: some policy value must match
+/// it, or for a negated operator, none may.
 fn value_truth(clause: &Clause, context_value: &str, context: &Context, log: &mut KeyLog) -> Truth {
     let any_match = clause
         .values

@@ -1,7 +1,7 @@
 //! The evaluation flow across policy types, following the IAM policy
-//! evaluation logic: an explicit Deny anywhere wins; otherwise every
+//! evaluation logic. An explicit Deny in any policy wins. Otherwise every
 //! organization level, the identity or resource grant, the permissions
-//! boundary and the session policy must each allow.
+//! boundary and the session policy must each allow the request.
 
 use std::ops::Range;
 
@@ -48,7 +48,7 @@ pub struct Request {
 }
 
 impl Request {
-    /// A request with an empty context whose resource account comes from the ARN.
+    /// Builds a request with an empty context whose resource account comes from the ARN.
     pub fn new(principal: impl Into<String>, action: impl Into<String>, resource: impl Into<String>) -> Request {
         Request { principal: principal.into(), action: action.into(), resource: resource.into(), resource_account: None, context: Context::new() }
     }
@@ -119,7 +119,7 @@ pub struct NearMiss {
     pub span: Range<usize>,
 }
 
-/// Why a statement does not apply.
+/// The first element that kept a statement from applying.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Miss {
     None,
@@ -141,7 +141,7 @@ struct Assessed<'a> {
     log: KeyLog,
 }
 
-/// How unknown statements count in one pass of the flow.
+/// The rule for unknown statements in one pass of the flow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Resolution {
     /// Unknown Allow statements do not apply; unknown Deny statements do.
@@ -327,7 +327,7 @@ fn assess(statement: &Statement, request: &Request, principal: &PrincipalInfo<'_
 
 /// Decides whether the resource is in the principal's account. When neither
 /// the request nor the resource ARN names the resource's account, the
-/// request is treated as same-account and a note says so.
+/// request is treated as same-account and a note records the assumption.
 fn same_account(request: &Request, principal: &PrincipalInfo<'_>, notes: &mut Vec<String>) -> bool {
     let from_arn = request.resource.split(':').nth(4).filter(|account| !account.is_empty());
     let resource_account = request.resource_account.as_deref().filter(|account| !account.is_empty()).or(from_arn);
@@ -399,8 +399,8 @@ fn decide(set: &PolicySet, gates: &[Gate<'_>], assessed: &[(usize, Assessed<'_>)
                 } else if same_account {
                     // NOTE: AWS lets a same-account resource policy that names
                     // a user or role session skip an implicit deny in the
-                    // boundary or session policy; this flow still requires
-                    // both, which can only turn an Allow into a deny.
+                    // boundary or session policy. This flow still requires
+                    // both, so it can only turn an Allow into a deny.
                     if identity.is_empty() && resource.is_empty() {
                         return blocked(identity_gate, PolicyType::Identity);
                     }

@@ -1,5 +1,5 @@
-//! Principals: what a request's principal ARN says, and how `Principal` and
-//! `NotPrincipal` entries of resource-based policies match it.
+//! Principals: the parts of a request's principal ARN, and the matching of
+//! `Principal` and `NotPrincipal` entries in resource-based policies.
 
 use super::policy::{PrincipalEntry, Principals};
 

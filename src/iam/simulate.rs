@@ -2,7 +2,7 @@
 //! optionally, the expected decision. The `simulate` command and the tests
 //! read them.
 //!
-//! A file holds one case object or an array of them. Policies are JSON
+//! A file contains one case object or an array of them. Policies are JSON
 //! objects inside the file, so that diagnostics point into it, or strings of
 //! plain or URL-encoded JSON as the IAM API returns them.
 
@@ -58,7 +58,7 @@ pub fn load_cases(source: &SourceText) -> Result<CaseFile, Finding> {
             Ok(CaseFile { cases, is_array: true })
         }
         Value::Object(_) => Ok(CaseFile { cases: vec![parse_case(&root, 0, source)?], is_array: false }),
-        _ => Err(input_error(source, root.span.clone(), format!("a case file holds a case object or an array of them, found {}", root.type_name()), "not a case")),
+        _ => Err(input_error(source, root.span.clone(), format!("a case file must contain a case object or an array of them, found {}", root.type_name()), "not a case")),
     }
 }
 

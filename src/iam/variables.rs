@@ -79,7 +79,7 @@ impl Template {
         }
     }
 
-    /// The text of a template without variables or escapes.
+    /// Returns the text of a template without variables or escapes.
     pub fn static_text(&self) -> Option<&str> {
         match self {
             Template::Static(text) => Some(text),
