@@ -251,7 +251,10 @@ fn assess_all<'a>(set: &'a PolicySet, request: &'a Request, principal: &Principa
         for policy in policies {
             for statement in &policy.statements {
                 let (applies, miss, log) = assess(statement, request, principal, check_principal);
-                assessed.push((index, Assessed { policy, policy_type, level, statement, applies, miss, log }));
+                // Statements for other actions can neither decide nor nearly apply.
+                if miss != Miss::Action {
+                    assessed.push((index, Assessed { policy, policy_type, level, statement, applies, miss, log }));
+                }
             }
         }
     };
@@ -275,7 +278,7 @@ fn assess_all<'a>(set: &'a PolicySet, request: &'a Request, principal: &Principa
 fn assess(statement: &Statement, request: &Request, principal: &PrincipalInfo<'_>, check_principal: bool) -> (Truth, Miss, KeyLog) {
     let mut log = KeyLog::default();
 
-    let action_listed = statement.actions.patterns.iter().any(|pattern| pattern.matches(&request.action));
+    let action_listed = statement.actions.lists(&request.action);
     if action_listed == statement.actions.negated {
         return (Truth::False, Miss::Action, log);
     }

@@ -47,45 +47,57 @@ pub enum Effect {
     Deny,
 }
 
-/// `Action` or, when `negated`, `NotAction`.
+/// `Action` or, when `negated`, `NotAction`. The entries are stored in one
+/// string because large policies list thousands of them: one allocation per
+/// statement keeps parsing fast and the model small.
 #[derive(Debug, Clone)]
 pub struct Actions {
     pub negated: bool,
-    pub patterns: Vec<ActionPattern>,
+    text: Box<str>,
+    /// The end offset of each entry in `text`.
+    ends: Box<[usize]>,
     pub span: Range<usize>,
 }
 
-/// One `Action` entry such as `rekognition:Describe*`, kept as text because
-/// large policies list thousands of them and most are matched only once.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ActionPattern(Box<str>);
-
-impl ActionPattern {
-    pub fn new(text: &str) -> ActionPattern {
-        ActionPattern(text.into())
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// Matches an action name, ignoring ASCII case as IAM does. Entries
-    /// without wildcards, or with a single trailing `*`, are compared
-    /// directly; the rest go through `matching::action_matches`.
-    pub fn matches(&self, action: &str) -> bool {
-        let pattern = &*self.0;
-        let Some(first_wildcard) = pattern.find(['*', '?']) else {
-            return pattern.eq_ignore_ascii_case(action);
-        };
-        let prefix = &pattern[..first_wildcard];
-        if !action.get(..prefix.len()).is_some_and(|head| head.eq_ignore_ascii_case(prefix)) {
-            return false;
+impl Actions {
+    fn new<'a>(negated: bool, entries: impl Iterator<Item = &'a str> + Clone, span: Range<usize>) -> Actions {
+        let mut text = String::with_capacity(entries.clone().map(str::len).sum());
+        let mut ends = Vec::with_capacity(entries.clone().count());
+        for entry in entries {
+            text.push_str(entry);
+            ends.push(text.len());
         }
-        if first_wildcard + 1 == pattern.len() && pattern.ends_with('*') {
-            return true;
-        }
-        matching::action_matches(pattern, action)
+        Actions { negated, text: text.into_boxed_str(), ends: ends.into_boxed_slice(), span }
     }
+
+    /// Lists the entries as written in the policy.
+    pub fn entries(&self) -> impl Iterator<Item = &str> + '_ {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts.zip(self.ends.iter().copied()).map(|(start, end)| self.text.get(start..end).unwrap_or_default())
+    }
+
+    /// Tells whether any entry matches `action`, before `NotAction` negation.
+    pub fn lists(&self, action: &str) -> bool {
+        self.entries().any(|entry| action_entry_matches(entry, action))
+    }
+}
+
+/// Matches one `Action` entry such as `rekognition:Describe*` against an
+/// action name, ignoring ASCII case as IAM does. Entries without wildcards,
+/// or with a single trailing `*`, are compared directly; the rest go
+/// through `matching::action_matches`.
+pub fn action_entry_matches(pattern: &str, action: &str) -> bool {
+    let Some(first_wildcard) = pattern.find(['*', '?']) else {
+        return pattern.eq_ignore_ascii_case(action);
+    };
+    let prefix = &pattern[..first_wildcard];
+    if !action.get(..prefix.len()).is_some_and(|head| head.eq_ignore_ascii_case(prefix)) {
+        return false;
+    }
+    if first_wildcard + 1 == pattern.len() && pattern.ends_with('*') {
+        return true;
+    }
+    matching::action_matches(pattern, action)
 }
 
 /// `Resource` or, when `negated`, `NotResource`.
@@ -331,9 +343,9 @@ fn expect_string<'a>(node: &'a Node, element: &str, source: &SourceText) -> Resu
 }
 
 /// Reads a string or a non-empty array of strings.
-fn string_list<'a>(node: &'a Node, element: &str, source: &SourceText) -> Result<Vec<&'a str>, Finding> {
+fn string_list<'a>(node: &'a Node, element: &str, source: &SourceText) -> Result<StringList<'a>, Finding> {
     let items = match &node.value {
-        Value::String(text) => return Ok(vec![text.as_str()]),
+        Value::String(text) => return Ok(StringList::One(text)),
         Value::Array(items) => items,
         _ => {
             return Err(invalid_element(
@@ -354,7 +366,28 @@ fn string_list<'a>(node: &'a Node, element: &str, source: &SourceText) -> Result
             format!("list at least one entry in `{element}`, or remove the statement"),
         ));
     }
-    items.iter().map(|item| expect_string(item, element, source)).collect()
+    for item in items {
+        expect_string(item, element, source)?;
+    }
+    Ok(StringList::Many(items))
+}
+
+/// A string element or an array whose items are all strings, checked by
+/// `string_list`, read without copying.
+#[derive(Clone, Copy)]
+enum StringList<'a> {
+    One(&'a str),
+    Many(&'a [Node]),
+}
+
+impl<'a> StringList<'a> {
+    fn iter(self) -> impl Iterator<Item = &'a str> + Clone {
+        let (one, many) = match self {
+            StringList::One(text) => (Some(text), [].iter()),
+            StringList::Many(items) => (None, items.iter()),
+        };
+        one.into_iter().chain(many.map(|item| item.as_str().unwrap_or_default()))
+    }
 }
 
 fn parse_effect(node: &Node, index: usize, source: &SourceText) -> Result<Effect, Finding> {
@@ -407,8 +440,8 @@ fn parse_actions(node: &Node, index: usize, source: &SourceText) -> Result<Actio
             "add \"Action\" with the actions the statement covers, such as \"rekognition:DistributeDatasetEntries\"",
         ));
     };
-    let patterns = string_list(&member.value, &member.key, source)?.into_iter().map(ActionPattern::new).collect();
-    Ok(Actions { negated, patterns, span: member.value.span.clone() })
+    let entries = string_list(&member.value, &member.key, source)?;
+    Ok(Actions::new(negated, entries.iter(), member.value.span.clone()))
 }
 
 fn parse_resources(node: &Node, index: usize, variables: bool, source: &SourceText) -> Result<Resources, Finding> {
@@ -421,7 +454,7 @@ fn parse_resources(node: &Node, index: usize, variables: bool, source: &SourceTe
             "add \"Resource\" with the ARNs the statement covers, or \"*\"; Resource or NotResource is required",
         ));
     };
-    let entries = string_list(&member.value, &member.key, source)?.into_iter().map(|entry| Template::parse(entry, variables)).collect();
+    let entries = string_list(&member.value, &member.key, source)?.iter().map(|entry| Template::parse(entry, variables)).collect();
     Ok(Resources { negated, entries, span: member.value.span.clone() })
 }
 
@@ -454,7 +487,7 @@ fn parse_principals(node: &Node, source: &SourceText) -> Result<Option<Principal
                         "use AWS, Service, Federated or CanonicalUser",
                     ));
                 }
-                for text in string_list(&kind.value, &kind.key, source)? {
+                for text in string_list(&kind.value, &kind.key, source)?.iter() {
                     entries.push(match kind.key.as_str() {
                         "AWS" if text == "*" => PrincipalEntry::Anyone,
                         "AWS" => PrincipalEntry::Aws(text.to_string()),
@@ -504,9 +537,17 @@ mod tests {
             ("s3:Get*Tagging", "s3:GetObject", false),
         ];
         for (pattern, action, expected) in cases {
-            assert_eq!(ActionPattern::new(pattern).matches(action), expected, "{pattern} against {action}");
+            assert_eq!(action_entry_matches(pattern, action), expected, "{pattern} against {action}");
             assert_eq!(matching::action_matches(pattern, action), expected, "matching::action_matches({pattern}, {action})");
         }
+    }
+
+    #[test]
+    fn action_entries_keep_order() {
+        let actions = Actions::new(false, ["s3:Get*", "", "rekognition:*"].into_iter(), 0..0);
+        assert_eq!(actions.entries().collect::<Vec<_>>(), vec!["s3:Get*", "", "rekognition:*"]);
+        assert!(actions.lists("rekognition:DistributeDatasetEntries"));
+        assert!(!actions.lists("iam:PassRole"));
     }
 
     #[test]
