@@ -216,7 +216,7 @@ pub fn evaluate(set: &PolicySet, request: &Request) -> Evaluation {
             }
         }
     }
-    let undecided = (worst.decision != best.decision).then(|| Undecided { best_case: best.decision, unknown_keys: unknown_keys.unknown });
+    let undecided = (worst.decision != best.decision).then_some(Undecided { best_case: best.decision, unknown_keys: unknown_keys.unknown });
 
     let (blocking_policies, near_misses) = match worst.blocking_gate {
         Some(gate) if worst.decision == Decision::ImplicitlyDenied => describe_block(set, &gates, gate, &assessed),
