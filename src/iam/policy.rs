@@ -299,26 +299,68 @@ fn parse_statement(index: usize, node: &Node, variables: bool, source: &SourceTe
             r#"write the statement as {"Effect": "Allow", "Action": "...", "Resource": "..."}"#,
         ));
     };
-    check_keys(members, &STATEMENT_KEYS, "statement", source)?;
+    let elements = StatementElements::find(members, source)?;
 
-    let sid = node.get("Sid").map(|sid| expect_string(sid, "Sid", source).map(str::to_string)).transpose()?;
-    let effect = parse_effect(node, index, source)?;
-    let actions = parse_actions(node, index, source)?;
-    let resources = parse_resources(node, index, variables, source)?;
-    let principals = parse_principals(node, source)?;
-    let conditions = match node.get("Condition") {
-        Some(block) => condition::parse_block(block, variables, source)?,
+    let sid = elements.sid.map(|sid| expect_string(&sid.value, "Sid", source).map(str::to_string)).transpose()?;
+    let effect = parse_effect(&elements, node, index, source)?;
+    let actions = parse_actions(&elements, node, index, source)?;
+    let resources = parse_resources(&elements, node, index, variables, source)?;
+    let principals = parse_principals(&elements, source)?;
+    let conditions = match elements.condition {
+        Some(block) => condition::parse_block(&block.value, variables, source)?,
         None => Vec::new(),
     };
 
     Ok(Statement { index, sid, span: node.span.clone(), effect, actions, resources, principals, conditions })
 }
 
+/// The members of a statement object by element name, found in one pass.
+#[derive(Default)]
+struct StatementElements<'a> {
+    sid: Option<&'a json::Member>,
+    effect: Option<&'a json::Member>,
+    action: Option<&'a json::Member>,
+    not_action: Option<&'a json::Member>,
+    resource: Option<&'a json::Member>,
+    not_resource: Option<&'a json::Member>,
+    principal: Option<&'a json::Member>,
+    not_principal: Option<&'a json::Member>,
+    condition: Option<&'a json::Member>,
+}
+
+impl<'a> StatementElements<'a> {
+    /// Sorts the members into elements, rejecting unknown ones. The JSON
+    /// parser has already rejected duplicate keys.
+    fn find(members: &'a [json::Member], source: &SourceText) -> Result<StatementElements<'a>, Finding> {
+        let mut elements = StatementElements::default();
+        for member in members {
+            let slot = match member.key.as_str() {
+                "Sid" => &mut elements.sid,
+                "Effect" => &mut elements.effect,
+                "Action" => &mut elements.action,
+                "NotAction" => &mut elements.not_action,
+                "Resource" => &mut elements.resource,
+                "NotResource" => &mut elements.not_resource,
+                "Principal" => &mut elements.principal,
+                "NotPrincipal" => &mut elements.not_principal,
+                "Condition" => &mut elements.condition,
+                _ => return Err(unknown_element(member, &STATEMENT_KEYS, "statement", source)),
+            };
+            *slot = Some(member);
+        }
+        Ok(elements)
+    }
+}
+
 /// Rejects keys outside `allowed`, suggesting the closest allowed key.
 fn check_keys(members: &[json::Member], allowed: &[&str], what: &str, source: &SourceText) -> Result<(), Finding> {
-    let Some(unknown) = members.iter().find(|member| !allowed.contains(&member.key.as_str())) else {
-        return Ok(());
-    };
+    match members.iter().find(|member| !allowed.contains(&member.key.as_str())) {
+        Some(unknown) => Err(unknown_element(unknown, allowed, what, source)),
+        None => Ok(()),
+    }
+}
+
+fn unknown_element(unknown: &json::Member, allowed: &[&str], what: &str, source: &SourceText) -> Finding {
     let closest = allowed
         .iter()
         .map(|key| (condition::edit_distance(&unknown.key.to_ascii_lowercase(), &key.to_ascii_lowercase()), *key))
@@ -327,19 +369,24 @@ fn check_keys(members: &[json::Member], allowed: &[&str], what: &str, source: &S
         Some((distance, key)) if distance <= 2 => format!("did you mean `{key}`? Element names are case-sensitive"),
         _ => format!("a {what} has only these elements: {}", allowed.join(", ")),
     };
-    Err(invalid_element(source, unknown.key_span.clone(), format!("unknown {what} element `{}`", unknown.key), "unknown element", help))
+    invalid_element(source, unknown.key_span.clone(), format!("unknown {what} element `{}`", unknown.key), "unknown element", help)
 }
 
 fn expect_string<'a>(node: &'a Node, element: &str, source: &SourceText) -> Result<&'a str, Finding> {
-    node.as_str().ok_or_else(|| {
-        invalid_element(
-            source,
-            node.span.clone(),
-            format!("`{element}` must be a string, found {}", node.type_name()),
-            "not a string",
-            format!("write `{element}` as a double-quoted string"),
-        )
-    })
+    match node.as_str() {
+        Some(text) => Ok(text),
+        None => Err(not_a_string(node, element, source)),
+    }
+}
+
+fn not_a_string(node: &Node, element: &str, source: &SourceText) -> Finding {
+    invalid_element(
+        source,
+        node.span.clone(),
+        format!("`{element}` must be a string, found {}", node.type_name()),
+        "not a string",
+        format!("write `{element}` as a double-quoted string"),
+    )
 }
 
 /// Reads a string or a non-empty array of strings.
@@ -366,8 +413,8 @@ fn string_list<'a>(node: &'a Node, element: &str, source: &SourceText) -> Result
             format!("list at least one entry in `{element}`, or remove the statement"),
         ));
     }
-    for item in items {
-        expect_string(item, element, source)?;
+    if let Some(item) = items.iter().find(|item| item.as_str().is_none()) {
+        return Err(not_a_string(item, element, source));
     }
     Ok(StringList::Many(items))
 }
@@ -390,8 +437,8 @@ impl<'a> StringList<'a> {
     }
 }
 
-fn parse_effect(node: &Node, index: usize, source: &SourceText) -> Result<Effect, Finding> {
-    let Some(effect) = node.get("Effect") else {
+fn parse_effect(elements: &StatementElements<'_>, node: &Node, index: usize, source: &SourceText) -> Result<Effect, Finding> {
+    let Some(effect) = elements.effect.map(|member| &member.value) else {
         return Err(invalid_element(
             source,
             node.span.clone(),
@@ -415,8 +462,13 @@ fn parse_effect(node: &Node, index: usize, source: &SourceText) -> Result<Effect
 
 /// Returns the one member present out of `positive` and `negative`, or an
 /// error when both are.
-fn pick_pair<'a>(node: &'a Node, positive: &str, negative: &str, source: &SourceText) -> Result<Option<(&'a json::Member, bool)>, Finding> {
-    match (node.member(positive), node.member(negative)) {
+fn pick_pair<'a>(
+    pair: (Option<&'a json::Member>, Option<&'a json::Member>),
+    positive: &str,
+    negative: &str,
+    source: &SourceText,
+) -> Result<Option<(&'a json::Member, bool)>, Finding> {
+    match pair {
         (Some(_), Some(second)) => Err(invalid_element(
             source,
             second.key_span.clone(),
@@ -430,8 +482,8 @@ fn pick_pair<'a>(node: &'a Node, positive: &str, negative: &str, source: &Source
     }
 }
 
-fn parse_actions(node: &Node, index: usize, source: &SourceText) -> Result<Actions, Finding> {
-    let Some((member, negated)) = pick_pair(node, "Action", "NotAction", source)? else {
+fn parse_actions(elements: &StatementElements<'_>, node: &Node, index: usize, source: &SourceText) -> Result<Actions, Finding> {
+    let Some((member, negated)) = pick_pair((elements.action, elements.not_action), "Action", "NotAction", source)? else {
         return Err(invalid_element(
             source,
             node.span.clone(),
@@ -444,8 +496,8 @@ fn parse_actions(node: &Node, index: usize, source: &SourceText) -> Result<Actio
     Ok(Actions::new(negated, entries.iter(), member.value.span.clone()))
 }
 
-fn parse_resources(node: &Node, index: usize, variables: bool, source: &SourceText) -> Result<Resources, Finding> {
-    let Some((member, negated)) = pick_pair(node, "Resource", "NotResource", source)? else {
+fn parse_resources(elements: &StatementElements<'_>, node: &Node, index: usize, variables: bool, source: &SourceText) -> Result<Resources, Finding> {
+    let Some((member, negated)) = pick_pair((elements.resource, elements.not_resource), "Resource", "NotResource", source)? else {
         return Err(invalid_element(
             source,
             node.span.clone(),
@@ -458,8 +510,8 @@ fn parse_resources(node: &Node, index: usize, variables: bool, source: &SourceTe
     Ok(Resources { negated, entries, span: member.value.span.clone() })
 }
 
-fn parse_principals(node: &Node, source: &SourceText) -> Result<Option<Principals>, Finding> {
-    let Some((member, negated)) = pick_pair(node, "Principal", "NotPrincipal", source)? else {
+fn parse_principals(elements: &StatementElements<'_>, source: &SourceText) -> Result<Option<Principals>, Finding> {
+    let Some((member, negated)) = pick_pair((elements.principal, elements.not_principal), "Principal", "NotPrincipal", source)? else {
         return Ok(None);
     };
     let value = &member.value;
