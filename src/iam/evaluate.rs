@@ -350,6 +350,9 @@ fn same_account(request: &Request, principal: &PrincipalInfo<'_>, notes: &mut Ve
 
 fn decide(set: &PolicySet, gates: &[Gate<'_>], assessed: &[(usize, Assessed<'_>)], principal: &PrincipalInfo<'_>, same_account: bool, resolution: Resolution) -> Outcome {
     let service = principal.kind == PrincipalKind::Service;
+    // The account root user has every permission without identity-based
+    // policies; only organization policies and explicit denies limit it.
+    let root = principal.kind == PrincipalKind::Root;
     let counting = |effect: Effect| {
         assessed
             .iter()
@@ -404,11 +407,11 @@ fn decide(set: &PolicySet, gates: &[Gate<'_>], assessed: &[(usize, Assessed<'_>)
                     // a user or role session skip an implicit deny in the
                     // boundary or session policy. This flow still requires
                     // both, so it can only turn an Allow into a deny.
-                    if identity.is_empty() && resource.is_empty() {
+                    if identity.is_empty() && resource.is_empty() && !root {
                         return blocked(identity_gate, PolicyType::Identity);
                     }
                 } else {
-                    if identity.is_empty() {
+                    if identity.is_empty() && !root {
                         return blocked(identity_gate, PolicyType::Identity);
                     }
                     if set.resource.is_none() || resource.is_empty() {
