@@ -222,33 +222,45 @@ pub fn parse_block(node: &Node, variables: bool, source: &SourceText) -> Result<
 
 fn unknown_operator(source: &SourceText, member: &json::Member) -> Finding {
     let name = member.key.as_str();
-    let (prefix, rest) = match name.split_once(':') {
-        Some((prefix, rest)) if prefix == "ForAllValues" || prefix == "ForAnyValue" => (format!("{prefix}:"), rest),
-        _ => (String::new(), name),
-    };
-    let (base, suffix) = match rest.strip_suffix("IfExists") {
-        Some(base) => (base, "IfExists"),
-        None => (rest, ""),
-    };
+    let rest = name.strip_prefix("ForAllValues:").or_else(|| name.strip_prefix("ForAnyValue:")).unwrap_or(name);
+    let base = rest.strip_suffix("IfExists").unwrap_or(rest);
+    if base == "Null" {
+        return Finding::error("policy::invalid", format!("invalid condition operator `{name}`"))
+            .with_label_in(source, member.key_span.clone(), "`Null` takes no qualifier")
+            .with_help("write plain `Null`: it already tests whether the key is present, so `IfExists`, `ForAllValues:` and `ForAnyValue:` do not apply");
+    }
 
-    let mut finding = Finding::error("policy::invalid", format!("unknown condition operator `{name}`"))
+    let finding = Finding::error("policy::invalid", format!("unknown condition operator `{name}`"))
         .with_label_in(source, member.key_span.clone(), "not a condition operator");
-    let closest = OPERATORS
-        .iter()
-        .map(|(operator, _)| (edit_distance(&base.to_ascii_lowercase(), &operator.to_ascii_lowercase()), *operator))
-        .min_by_key(|(distance, _)| *distance);
-    let suggestion = match closest {
-        Some((distance, operator)) if distance <= 3 => Some(format!("{prefix}{operator}{suffix}")),
-        _ => None,
-    };
-    finding = match suggestion {
-        Some(suggestion) if Operator::parse(&suggestion).is_some() => finding.with_help(format!("did you mean `{suggestion}`?")),
-        _ => finding.with_help(format!(
+    match closest_operator(name) {
+        Some(suggestion) => finding.with_help(format!("did you mean `{suggestion}`?")),
+        None => finding.with_help(format!(
             "use one of the IAM condition operators, such as {}",
             OPERATORS.iter().take(6).map(|(operator, _)| format!("`{operator}`")).collect::<Vec<_>>().join(", ")
         )),
-    };
-    finding
+    }
+}
+
+/// Finds the valid operator name, with any qualifier and `IfExists`, that is
+/// closest to `name`, if it is at most three edits away.
+fn closest_operator(name: &str) -> Option<String> {
+    let wanted = name.to_ascii_lowercase();
+    let mut best: Option<(usize, String)> = None;
+    for prefix in ["", "ForAllValues:", "ForAnyValue:"] {
+        for (operator, _) in &OPERATORS {
+            for suffix in ["", "IfExists"] {
+                let candidate = format!("{prefix}{operator}{suffix}");
+                if Operator::parse(&candidate).is_none() {
+                    continue;
+                }
+                let distance = edit_distance(&wanted, &candidate.to_ascii_lowercase());
+                if best.as_ref().is_none_or(|(smallest, _)| distance < *smallest) {
+                    best = Some((distance, candidate));
+                }
+            }
+        }
+    }
+    best.filter(|(distance, _)| *distance <= 3).map(|(_, candidate)| candidate)
 }
 
 /// Levenshtein distance over characters.
@@ -489,6 +501,23 @@ mod tests {
         assert_eq!(Operator::parse("stringequals"), None);
         assert_eq!(Operator::parse("NullIfExists"), None);
         assert_eq!(Operator::parse("StringEqualz"), None);
+    }
+
+    #[test]
+    fn null_with_qualifier_is_explained() {
+        let source = SourceText::new("test.json", r#"{"NullIfExists": {"aws:TagKeys": "true"}}"#);
+        let node = json::parse(source.text()).unwrap();
+        let finding = parse_block(&node, true, &source).unwrap_err();
+        assert_eq!(finding.message, "invalid condition operator `NullIfExists`");
+        assert!(finding.help.unwrap_or_default().contains("plain `Null`"));
+    }
+
+    #[test]
+    fn unknown_operator_suggests_closest() {
+        let source = SourceText::new("test.json", r#"{"ForAnyValue:StringLikeIfExist": {"aws:TagKeys": "a*"}}"#);
+        let node = json::parse(source.text()).unwrap();
+        let finding = parse_block(&node, true, &source).unwrap_err();
+        assert_eq!(finding.help.as_deref(), Some("did you mean `ForAnyValue:StringLikeIfExists`?"));
     }
 
     #[test]
