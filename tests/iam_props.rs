@@ -34,9 +34,21 @@ const OPERATORS: [&str; 8] = [
 ];
 const VALUES: [&str; 5] = ["us-east-1", "vision", "shelf-defects", "203.0.113.7", "true"];
 
+/// `Principal` values for resource-policy statements.
+const PRINCIPALS: [&str; 5] = [
+    "*",
+    "111122223333",
+    "arn:aws:iam::111122223333:role/ml-pipeline",
+    "arn:aws:iam::444455556666:root",
+    "arn:aws:sts::111122223333:assumed-role/ml-pipeline/ci-run",
+];
+
 #[derive(Debug, Clone)]
 struct StatementSpec {
     deny: bool,
+    /// Used only in resource policies, where `Principal` is required.
+    principal: usize,
+    not_principal: bool,
     not_action: bool,
     action: usize,
     not_resource: bool,
@@ -45,12 +57,31 @@ struct StatementSpec {
 }
 
 fn statement_spec() -> impl Strategy<Value = StatementSpec> {
-    (any::<bool>(), prop::bool::weighted(0.15), 0..ACTIONS.len(), prop::bool::weighted(0.15), 0..RESOURCES.len(), prop::option::weighted(0.5, (0..OPERATORS.len(), 0..KEYS.len(), 0..VALUES.len())))
-        .prop_map(|(deny, not_action, action, not_resource, resource, condition)| StatementSpec { deny, not_action, action, not_resource, resource, condition })
+    (
+        (prop::bool::weighted(0.2), 0..PRINCIPALS.len(), prop::bool::weighted(0.1)),
+        prop::bool::weighted(0.15),
+        0..ACTIONS.len(),
+        prop::bool::weighted(0.15),
+        0..RESOURCES.len(),
+        prop::option::weighted(0.35, (0..OPERATORS.len(), 0..KEYS.len(), 0..VALUES.len())),
+    )
+        .prop_map(|((deny, principal, not_principal), not_action, action, not_resource, resource, condition)| StatementSpec {
+            deny,
+            principal,
+            not_principal,
+            not_action,
+            action,
+            not_resource,
+            resource,
+            condition,
+        })
 }
 
-fn statement_json(spec: &StatementSpec) -> Value {
+fn statement_json(spec: &StatementSpec, with_principal: bool) -> Value {
     let mut statement = json!({ "Effect": if spec.deny { "Deny" } else { "Allow" } });
+    if with_principal {
+        statement[if spec.not_principal { "NotPrincipal" } else { "Principal" }] = json!({ "AWS": PRINCIPALS[spec.principal] });
+    }
     statement[if spec.not_action { "NotAction" } else { "Action" }] = json!(ACTIONS[spec.action]);
     statement[if spec.not_resource { "NotResource" } else { "Resource" }] = json!(RESOURCES[spec.resource]);
     if let Some((operator, key, value)) = spec.condition {
@@ -60,40 +91,56 @@ fn statement_json(spec: &StatementSpec) -> Value {
     statement
 }
 
-/// A policy set as statement lists: identity policies, optional boundary, SCP levels.
+/// A policy set as statement lists: identity policies, optional resource
+/// policy and boundary, SCP levels, and whether the resource is in another account.
 #[derive(Debug, Clone)]
 struct SetSpec {
     identity: Vec<Vec<StatementSpec>>,
+    resource: Option<Vec<StatementSpec>>,
     boundary: Option<Vec<StatementSpec>>,
     scps: Vec<Vec<StatementSpec>>,
+    cross_account: bool,
 }
 
 fn policy_spec() -> impl Strategy<Value = Vec<StatementSpec>> {
-    prop::collection::vec(statement_spec(), 0..4)
+    prop::collection::vec(statement_spec(), 0..5)
 }
 
 fn set_spec() -> impl Strategy<Value = SetSpec> {
-    (prop::collection::vec(policy_spec(), 1..4), prop::option::weighted(0.3, policy_spec()), prop::collection::vec(policy_spec(), 0..3))
-        .prop_map(|(identity, boundary, scps)| SetSpec { identity, boundary, scps })
+    (
+        prop::collection::vec(policy_spec(), 1..4),
+        prop::option::weighted(0.4, policy_spec()),
+        prop::option::weighted(0.3, policy_spec()),
+        prop::collection::vec(policy_spec(), 0..2),
+        prop::bool::weighted(0.3),
+    )
+        .prop_map(|(identity, resource, boundary, scps, cross_account)| SetSpec { identity, resource, boundary, scps, cross_account })
 }
 
-fn policy(name: &str, statements: &[StatementSpec]) -> rekognition_preflight::iam::Policy {
-    let document = json!({ "Version": "2012-10-17", "Statement": statements.iter().map(statement_json).collect::<Vec<_>>() });
+fn policy(name: &str, statements: &[StatementSpec], with_principal: bool) -> rekognition_preflight::iam::Policy {
+    let statements: Vec<Value> = statements.iter().map(|statement| statement_json(statement, with_principal)).collect();
+    let document = json!({ "Version": "2012-10-17", "Statement": statements });
     parse_policy_text(name, &document.to_string(), name).unwrap_or_else(|finding| panic!("generated policy rejected: {}", finding.message))
 }
 
 fn build(spec: &SetSpec) -> PolicySet {
     PolicySet {
-        identity: spec.identity.iter().enumerate().map(|(index, statements)| policy(&format!("identity-{index}"), statements)).collect(),
-        boundaries: spec.boundary.iter().map(|statements| policy("boundary", statements)).collect(),
+        identity: spec.identity.iter().enumerate().map(|(index, statements)| policy(&format!("identity-{index}"), statements, false)).collect(),
+        resource: spec.resource.as_ref().map(|statements| policy("resource", statements, true)),
+        boundaries: spec.boundary.iter().map(|statements| policy("boundary", statements, false)).collect(),
         scps: spec
             .scps
             .iter()
             .enumerate()
-            .map(|(index, statements)| PolicyLevel { name: format!("level-{index}"), policies: vec![policy(&format!("scp-{index}"), statements)] })
+            .map(|(index, statements)| PolicyLevel { name: format!("level-{index}"), policies: vec![policy(&format!("scp-{index}"), statements, false)] })
             .collect(),
         ..PolicySet::default()
     }
+}
+
+fn spec_request(spec: &SetSpec, context: Context) -> Request {
+    let resource_account = spec.cross_account.then(|| "444455556666".to_string());
+    Request { resource_account, ..request(context) }
 }
 
 fn request(context: Context) -> Request {
@@ -107,42 +154,38 @@ fn known_context() -> Context {
     context
 }
 
-/// Picks one policy of the set to change: an identity policy, the boundary, or an SCP level.
+/// Picks one policy of the set to change: an identity policy, the resource
+/// policy, the boundary, or an SCP level.
 fn target(spec: &mut SetSpec, choice: usize) -> &mut Vec<StatementSpec> {
-    let identity = spec.identity.len();
-    let boundary = usize::from(spec.boundary.is_some());
-    let total = identity + boundary + spec.scps.len();
-    let index = choice % total;
-    if index < identity {
-        &mut spec.identity[index]
-    } else if index < identity + boundary {
-        spec.boundary.as_mut().expect("counted above")
-    } else {
-        &mut spec.scps[index - identity - boundary]
-    }
+    let mut policies: Vec<&mut Vec<StatementSpec>> = spec.identity.iter_mut().collect();
+    policies.extend(spec.resource.as_mut());
+    policies.extend(spec.boundary.as_mut());
+    policies.extend(spec.scps.iter_mut());
+    let index = choice % policies.len();
+    policies.swap_remove(index)
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
 
     #[test]
     fn added_deny_never_allows(spec in set_spec(), deny in statement_spec(), choice in 0usize..8) {
-        let before = evaluate(&build(&spec), &request(known_context())).decision;
+        let before = evaluate(&build(&spec), &spec_request(&spec, known_context())).decision;
         let mut changed = spec.clone();
         target(&mut changed, choice).push(StatementSpec { deny: true, ..deny });
-        let after = evaluate(&build(&changed), &request(known_context())).decision;
+        let after = evaluate(&build(&changed), &spec_request(&changed, known_context())).decision;
         prop_assert!(after != Decision::Allowed || before == Decision::Allowed, "before {before}, after {after}");
     }
 
     #[test]
     fn removed_allow_never_allows(spec in set_spec(), choice in 0usize..8, position in 0usize..4) {
-        let before = evaluate(&build(&spec), &request(known_context())).decision;
+        let before = evaluate(&build(&spec), &spec_request(&spec, known_context())).decision;
         let mut changed = spec.clone();
         let statements = target(&mut changed, choice);
         let allows: Vec<usize> = statements.iter().enumerate().filter(|(_, statement)| !statement.deny).map(|(index, _)| index).collect();
         prop_assume!(!allows.is_empty());
         statements.remove(allows[position % allows.len()]);
-        let after = evaluate(&build(&changed), &request(known_context())).decision;
+        let after = evaluate(&build(&changed), &spec_request(&changed, known_context())).decision;
         prop_assert!(after != Decision::Allowed || before == Decision::Allowed, "before {before}, after {after}");
     }
 
@@ -150,7 +193,7 @@ proptest! {
     fn unknown_keys_never_overstate(spec in set_spec(), resolution in prop::collection::vec(prop::option::of(0..VALUES.len()), 2)) {
         let set = build(&spec);
         let unknown = known_context().with_unknown_keys(UnknownKeys::default());
-        let evaluation = evaluate(&set, &request(unknown));
+        let evaluation = evaluate(&set, &spec_request(&spec, unknown));
         let best = evaluation.undecided.as_ref().map_or(evaluation.decision, |undecided| undecided.best_case);
         prop_assert!(evaluation.decision != Decision::Allowed || best == Decision::Allowed);
 
@@ -161,7 +204,7 @@ proptest! {
                 concrete.insert(key, VALUES[*value]);
             }
         }
-        let resolved = evaluate(&set, &request(concrete)).decision;
+        let resolved = evaluate(&set, &spec_request(&spec, concrete)).decision;
         prop_assert!(evaluation.decision != Decision::Allowed || resolved == Decision::Allowed, "worst {} but resolved {resolved}", evaluation.decision);
         prop_assert!(resolved != Decision::Allowed || best == Decision::Allowed, "resolved Allowed but best {best}");
     }
