@@ -72,7 +72,7 @@ fn identity_set(policies: &[&str]) -> PolicySet {
     PolicySet { identity, ..PolicySet::default() }
 }
 
-/// A request whose context sets only `aws:RequestedRegion` and treats every
+/// Builds a request whose context sets only `aws:RequestedRegion` and treats every
 /// other key as unknown, except `aws:TagKeys`, which is absent.
 fn offline_request() -> Request {
     let mut context = Context::new().with_unknown_keys(UnknownKeys { absent_keys: vec!["aws:tagkeys".into()], absent_prefixes: vec![] });

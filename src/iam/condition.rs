@@ -244,7 +244,7 @@ fn unknown_operator(source: &SourceText, member: &json::Member) -> Finding {
 /// Finds the valid operator name, with any qualifier and `IfExists`, that is
 /// closest to `name`, if it is at most three edits away.
 fn closest_operator(name: &str) -> Option<String> {
-    let wanted = name.to_ascii_lowercase();
+    let lowercase_name = name.to_ascii_lowercase();
     let mut best: Option<(usize, String)> = None;
     for prefix in ["", "ForAllValues:", "ForAnyValue:"] {
         for (operator, _) in &OPERATORS {
@@ -253,7 +253,7 @@ fn closest_operator(name: &str) -> Option<String> {
                 if Operator::parse(&candidate).is_none() {
                     continue;
                 }
-                let distance = edit_distance(&wanted, &candidate.to_ascii_lowercase());
+                let distance = edit_distance(&lowercase_name, &candidate.to_ascii_lowercase());
                 if best.as_ref().is_none_or(|(smallest, _)| distance < *smallest) {
                     best = Some((distance, candidate));
                 }

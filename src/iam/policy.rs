@@ -353,23 +353,23 @@ impl<'a> StatementElements<'a> {
 }
 
 /// Rejects keys outside `allowed`, suggesting the closest allowed key.
-fn check_keys(members: &[json::Member], allowed: &[&str], what: &str, source: &SourceText) -> Result<(), Finding> {
+fn check_keys(members: &[json::Member], allowed: &[&str], object_kind: &str, source: &SourceText) -> Result<(), Finding> {
     match members.iter().find(|member| !allowed.contains(&member.key.as_str())) {
-        Some(unknown) => Err(unknown_element(unknown, allowed, what, source)),
+        Some(unknown) => Err(unknown_element(unknown, allowed, object_kind, source)),
         None => Ok(()),
     }
 }
 
-fn unknown_element(unknown: &json::Member, allowed: &[&str], what: &str, source: &SourceText) -> Finding {
+fn unknown_element(unknown: &json::Member, allowed: &[&str], object_kind: &str, source: &SourceText) -> Finding {
     let closest = allowed
         .iter()
         .map(|key| (condition::edit_distance(&unknown.key.to_ascii_lowercase(), &key.to_ascii_lowercase()), *key))
         .min_by_key(|(distance, _)| *distance);
     let help = match closest {
         Some((distance, key)) if distance <= 2 => format!("did you mean `{key}`? Element names are case-sensitive"),
-        _ => format!("a {what} has only these elements: {}", allowed.join(", ")),
+        _ => format!("a {object_kind} has only these elements: {}", allowed.join(", ")),
     };
-    invalid_element(source, unknown.key_span.clone(), format!("unknown {what} element `{}`", unknown.key), "unknown element", help)
+    invalid_element(source, unknown.key_span.clone(), format!("unknown {object_kind} element `{}`", unknown.key), "unknown element", help)
 }
 
 fn expect_string<'a>(node: &'a Node, element: &str, source: &SourceText) -> Result<&'a str, Finding> {
