@@ -9,7 +9,7 @@ use super::condition;
 use super::matching;
 use super::principal::{principals_apply, PrincipalInfo, PrincipalKind};
 use super::variables::{KeyLog, Resolved};
-use super::{Context, Decision, Effect, Policy, PolicyType, Statement, Truth};
+use super::{Context, Decision, Effect, Lookup, Policy, PolicyType, Statement, Truth};
 use crate::source::SourceText;
 
 /// Every policy that takes part in one evaluation.
@@ -219,7 +219,7 @@ pub fn evaluate(set: &PolicySet, request: &Request) -> Evaluation {
     let undecided = (worst.decision != best.decision).then_some(Undecided { best_case: best.decision, unknown_keys: unknown_keys.unknown });
 
     let (blocking_policies, near_misses) = match worst.blocking_gate {
-        Some(gate) if worst.decision == Decision::ImplicitlyDenied => describe_block(set, &gates, gate, &assessed),
+        Some(gate) if worst.decision == Decision::ImplicitlyDenied => describe_block(set, &gates, gate, &assessed, &request.context),
         _ => (Vec::new(), Vec::new()),
     };
 
@@ -446,7 +446,13 @@ fn decide(set: &PolicySet, gates: &[Gate<'_>], assessed: &[(usize, Assessed<'_>)
 
 /// Lists the policies behind a blocking gate and its Allow statements that
 /// nearly applied.
-fn describe_block(set: &PolicySet, gates: &[Gate<'_>], gate: usize, assessed: &[(usize, Assessed<'_>)]) -> (Vec<PolicyRef>, Vec<NearMiss>) {
+fn describe_block(
+    set: &PolicySet,
+    gates: &[Gate<'_>],
+    gate: usize,
+    assessed: &[(usize, Assessed<'_>)],
+    context: &Context,
+) -> (Vec<PolicyRef>, Vec<NearMiss>) {
     let reference = |policy: &Policy, policy_type: PolicyType, level: Option<&str>| PolicyRef {
         name: policy.name.clone(),
         policy_type,
@@ -474,12 +480,12 @@ fn describe_block(set: &PolicySet, gates: &[Gate<'_>], gate: usize, assessed: &[
     let near_misses = assessed
         .iter()
         .filter(|(g, item)| *g == gate && item.statement.effect == Effect::Allow && item.miss != Miss::Action)
-        .filter_map(|(_, item)| near_miss(item))
+        .filter_map(|(_, item)| near_miss(item, context))
         .collect();
     (policies, near_misses)
 }
 
-fn near_miss(item: &Assessed<'_>) -> Option<NearMiss> {
+fn near_miss(item: &Assessed<'_>, context: &Context) -> Option<NearMiss> {
     let statement = item.statement;
     let (reason, span) = match item.miss {
         Miss::None => ("its outcome depends on context keys that are unknown".to_string(), statement.span.clone()),
@@ -495,7 +501,16 @@ fn near_miss(item: &Assessed<'_>) -> Option<NearMiss> {
         }
         Miss::Condition(index) => {
             let clause = statement.conditions.get(index)?;
-            (format!("its condition `{}` on `{}` is not met", clause.operator_name, clause.key), clause.key_span.start..clause.values_span.end)
+            let request_value = match context.get(&clause.key) {
+                Lookup::Present([value]) => format!("the request has `{value}`"),
+                Lookup::Present(values) => format!("the request has {}", values.iter().map(|value| format!("`{value}`")).collect::<Vec<_>>().join(", ")),
+                Lookup::Absent => "the request has no such key".to_string(),
+                Lookup::Unknown => "the request's value is unknown".to_string(),
+            };
+            (
+                format!("its condition `{}` on `{}` is not met: {request_value}", clause.operator_name, clause.key),
+                clause.key_span.start..clause.values_span.end,
+            )
         }
     };
     Some(NearMiss { statement: item.matched(), reason, span })
