@@ -209,3 +209,144 @@ proptest! {
         prop_assert!(resolved != Decision::Allowed || best == Decision::Allowed, "resolved Allowed but best {best}");
     }
 }
+
+/// Keys and strings that steer random documents towards policy shapes.
+const POLICY_WORDS: [&str; 24] = [
+    "Version", "2012-10-17", "2008-10-17", "Statement", "Sid", "Effect", "Allow", "Deny", "Action", "NotAction", "Resource",
+    "NotResource", "Principal", "NotPrincipal", "AWS", "Service", "Condition", "StringLike", "ForAllValues:StringEquals",
+    "DateLessThan", "IpAddress", "Null", "${aws:username}", "*",
+];
+
+fn json_value() -> impl Strategy<Value = Value> {
+    let word = prop::sample::select(&POLICY_WORDS[..]).prop_map(|word| json!(word));
+    let leaf = prop_oneof![
+        word.clone(),
+        word,
+        any::<bool>().prop_map(|flag| json!(flag)),
+        any::<i32>().prop_map(|number| json!(number)),
+        "[ -~]{0,12}".prop_map(|text| json!(text)),
+        Just(Value::Null),
+    ];
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::vec((prop::sample::select(&POLICY_WORDS[..]), inner), 0..6)
+                .prop_map(|members| Value::Object(members.into_iter().map(|(key, value)| (key.to_string(), value)).collect())),
+        ]
+    })
+}
+
+/// Values for one element: usually a plausible one, sometimes random JSON.
+fn element_value(plausible: &'static [&'static str]) -> impl Strategy<Value = Option<Value>> {
+    prop_oneof![
+        8 => prop::sample::select(plausible).prop_map(|text| Some(json!(text))),
+        6 => prop::collection::vec(prop::sample::select(plausible), 1..3).prop_map(|texts| Some(json!(texts))),
+        1 => json_value().prop_map(Some),
+        1 => Just(None),
+    ]
+}
+
+const CONDITION_VALUES: [&str; 10] =
+    ["us-east-1", "true", "600", "2026-12-04T12:00:00Z", "1798761600", "203.0.113.0/24", "2001:db8::/32", "aGVsbG8=", "arn:aws:iam::*:role/*", "${aws:PrincipalTag/team}"];
+
+fn condition_block() -> impl Strategy<Value = Value> {
+    let operators = &OPERATORS[..];
+    prop::collection::vec(
+        (
+            prop_oneof![prop::sample::select(operators).prop_map(str::to_string), prop::sample::select(&POLICY_WORDS[..]).prop_map(str::to_string), "[A-Za-z:]{1,24}"],
+            prop::sample::select(&KEYS[..]),
+            prop_oneof![prop::sample::select(&CONDITION_VALUES[..]).prop_map(|value| json!(value)), json_value()],
+        ),
+        0..3,
+    )
+    .prop_map(|clauses| {
+        let mut block = serde_json::Map::new();
+        for (operator, key, value) in clauses {
+            block.insert(operator, json!({ key: value }));
+        }
+        Value::Object(block)
+    })
+}
+
+/// Policy-shaped documents with a mix of valid and invalid elements.
+fn policy_like() -> impl Strategy<Value = Value> {
+    let statement = (
+        prop_oneof![
+            12 => prop::sample::select(&["Allow", "Deny"][..]).prop_map(|effect| Some(json!(effect))),
+            1 => Just(Some(json!("allow"))),
+            1 => json_value().prop_map(Some),
+            1 => Just(None),
+        ],
+        element_value(&ACTIONS),
+        prop::bool::weighted(0.2),
+        element_value(&RESOURCES),
+        prop::bool::weighted(0.2),
+        prop::option::weighted(0.3, prop_oneof![Just(json!("*")), prop::sample::select(&PRINCIPALS[..]).prop_map(|principal| json!({ "AWS": principal })), json_value()]),
+        prop::option::weighted(0.6, condition_block()),
+    )
+        .prop_map(|(effect, action, not_action, resource, not_resource, principal, condition)| {
+            let mut statement = serde_json::Map::new();
+            for (key, value) in [
+                ("Effect", effect),
+                (if not_action { "NotAction" } else { "Action" }, action),
+                (if not_resource { "NotResource" } else { "Resource" }, resource),
+                ("Principal", principal),
+                ("Condition", condition),
+            ] {
+                if let Some(value) = value {
+                    statement.insert(key.to_string(), value);
+                }
+            }
+            Value::Object(statement)
+        });
+    let version = prop_oneof![
+        8 => Just(Some("2012-10-17")),
+        2 => Just(Some("2008-10-17")),
+        1 => Just(Some("2013-01-01")),
+        2 => Just(None),
+    ];
+    (version, prop::collection::vec(statement, 1..4)).prop_map(|(version, statements)| {
+        let mut document = json!({ "Statement": statements });
+        if let Some(version) = version {
+            document["Version"] = json!(version);
+        }
+        document
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2048, ..ProptestConfig::default() })]
+
+    #[test]
+    fn policy_like_documents_never_panic(document in policy_like(), encode in any::<bool>()) {
+        let text = document.to_string();
+        let text = if encode { percent_encode(&text) } else { text };
+        if let Ok(policy) = parse_policy_text("random", &text, "random.json") {
+            let set = PolicySet { identity: vec![policy.clone()], resource: Some(policy), ..PolicySet::default() };
+            let unknown = known_context().with_unknown_keys(UnknownKeys::default());
+            rekognition_preflight::iam::explain(&evaluate(&set, &request(known_context())), &request(known_context()));
+            evaluate(&set, &request(unknown));
+        }
+    }
+
+    #[test]
+    fn random_documents_never_panic(document in json_value(), encode in any::<bool>()) {
+        let text = document.to_string();
+        let text = if encode { percent_encode(&text) } else { text };
+        if let Ok(policy) = parse_policy_text("random", &text, "random.json") {
+            let set = PolicySet { identity: vec![policy.clone()], resource: Some(policy), ..PolicySet::default() };
+            let unknown = known_context().with_unknown_keys(UnknownKeys::default());
+            evaluate(&set, &request(known_context()));
+            evaluate(&set, &request(unknown));
+        }
+    }
+
+    #[test]
+    fn random_text_never_panics(text in "\\PC{0,64}") {
+        let _ = parse_policy_text("random", &text, "random.json");
+    }
+}
+
+fn percent_encode(text: &str) -> String {
+    text.bytes().map(|byte| if byte.is_ascii_alphanumeric() { (byte as char).to_string() } else { format!("%{byte:02X}") }).collect()
+}
