@@ -319,31 +319,32 @@ proptest! {
 
     #[test]
     fn policy_like_documents_never_panic(document in policy_like(), encode in any::<bool>()) {
-        let text = document.to_string();
-        let text = if encode { percent_encode(&text) } else { text };
-        if let Ok(policy) = parse_policy_text("random", &text, "random.json") {
-            let set = PolicySet { identity: vec![policy.clone()], resource: Some(policy), ..PolicySet::default() };
-            let unknown = known_context().with_unknown_keys(UnknownKeys::default());
-            rekognition_preflight::iam::explain(&evaluate(&set, &request(known_context())), &request(known_context()));
-            evaluate(&set, &request(unknown));
-        }
+        parse_and_evaluate(&document, encode);
     }
 
     #[test]
     fn random_documents_never_panic(document in json_value(), encode in any::<bool>()) {
-        let text = document.to_string();
-        let text = if encode { percent_encode(&text) } else { text };
-        if let Ok(policy) = parse_policy_text("random", &text, "random.json") {
-            let set = PolicySet { identity: vec![policy.clone()], resource: Some(policy), ..PolicySet::default() };
-            let unknown = known_context().with_unknown_keys(UnknownKeys::default());
-            evaluate(&set, &request(known_context()));
-            evaluate(&set, &request(unknown));
-        }
+        parse_and_evaluate(&document, encode);
     }
 
     #[test]
     fn random_text_never_panics(text in "\\PC{0,64}") {
         let _ = parse_policy_text("random", &text, "random.json");
+    }
+}
+
+/// Parses `document` as a policy and, when it is one, evaluates and explains
+/// a request against it as identity and resource policy, with known and
+/// unknown context keys.
+fn parse_and_evaluate(document: &Value, encode: bool) {
+    let text = document.to_string();
+    let text = if encode { percent_encode(&text) } else { text };
+    if let Ok(policy) = parse_policy_text("random", &text, "random.json") {
+        let set = PolicySet { identity: vec![policy.clone()], resource: Some(policy), ..PolicySet::default() };
+        let known = request(known_context());
+        rekognition_preflight::iam::explain(&evaluate(&set, &known), &known);
+        let unknown = request(known_context().with_unknown_keys(UnknownKeys::default()));
+        rekognition_preflight::iam::explain(&evaluate(&set, &unknown), &unknown);
     }
 }
 
