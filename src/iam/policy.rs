@@ -253,6 +253,7 @@ pub fn parse_policy(name: &str, node: &Node, source: &SourceText) -> Result<Poli
         .enumerate()
         .map(|(index, statement)| parse_statement(index, statement, variables, source))
         .collect::<Result<Vec<_>, _>>()?;
+    check_unique_sids(&statement_member.value, source)?;
 
     Ok(Policy { name: name.to_string(), source: source.clone(), span: node.span.clone(), version, statements })
 }
@@ -283,6 +284,21 @@ pub fn parse_policy_text(name: &str, text: &str, source_name: &str) -> Result<Po
     let source = SourceText::new(source_name, decoded);
     let node = json::parse(source.text()).map_err(|error| syntax_error(&error, &source))?;
     parse_policy(name, &node, &source)
+}
+
+/// Rejects a Sid used by two statements, as IAM does.
+fn check_unique_sids(statements: &Node, source: &SourceText) -> Result<(), Finding> {
+    let mut seen: std::collections::HashMap<&str, &Node> = std::collections::HashMap::new();
+    for sid in statements.as_array().unwrap_or_default().iter().filter_map(|statement| statement.get("Sid")) {
+        let Some(text) = sid.as_str() else { continue };
+        if let Some(first) = seen.insert(text, sid) {
+            return Err(Finding::error("policy::invalid", format!("duplicate Sid `{text}`"))
+                .with_label_in(source, sid.span.clone(), "used again here")
+                .with_label_in(source, first.span.clone(), "first used here")
+                .with_help("give every statement of a policy its own Sid, or leave the Sid out"));
+        }
+    }
+    Ok(())
 }
 
 fn has_percent_escape(text: &str) -> bool {
@@ -639,6 +655,7 @@ mod tests {
             (r#"["not a policy"]"#, "must be a JSON object"),
             (r#"{"Version": "2012-10-17"}"#, "missing `Statement`"),
             (r#"{"Statement": [1]}"#, "must be an object"),
+            (r#"{"Statement": [{"Sid": "A", "Effect": "Allow", "Action": "*", "Resource": "*"}, {"Sid": "A", "Effect": "Deny", "Action": "*", "Resource": "*"}]}"#, "duplicate Sid `A`"),
         ];
         for (text, expected) in cases {
             match parse(text) {
