@@ -301,7 +301,7 @@ fn assess(statement: &Statement, request: &Request, principal: &PrincipalInfo<'_
     let resource = if statement.resources.negated { listed.not() } else { listed };
 
     let principal_applies = match (&statement.principals, check_principal) {
-        (Some(principals), true) => principals_apply(principals, principal),
+        (Some(principals), true) => principals_apply(principals, principal, statement.effect),
         _ => true,
     };
 
