@@ -7,7 +7,7 @@ use std::ops::Range;
 
 use super::condition;
 use super::matching;
-use super::principal::{principals_apply, PrincipalInfo, PrincipalKind};
+use super::principal::{principal_match, PrincipalInfo, PrincipalKind, PrincipalMatch};
 use super::variables::{KeyLog, Resolved};
 use super::{Context, Decision, Effect, Lookup, Policy, PolicyType, Statement, Truth};
 use crate::source::SourceText;
@@ -139,6 +139,8 @@ struct Assessed<'a> {
     applies: Truth,
     miss: Miss,
     log: KeyLog,
+    /// Set when the statement's `Principal` names only the principal's account.
+    via_account: bool,
 }
 
 /// The rule for unknown statements in one pass of the flow.
@@ -218,6 +220,16 @@ pub fn evaluate(set: &PolicySet, request: &Request) -> Evaluation {
     }
     let undecided = (worst.decision != best.decision).then_some(Undecided { best_case: best.decision, unknown_keys: unknown_keys.unknown });
 
+    let delegated = assessed.iter().any(|(_, item)| {
+        item.policy_type == PolicyType::ResourceBased && item.via_account && item.statement.effect == Effect::Allow && item.applies == Truth::True
+    });
+    if delegated && worst.blocked_by == Some(PolicyType::Identity) {
+        notes.push(
+            "the resource-based policy allows the principal's account, which only delegates access: an identity-based policy must allow the request too"
+                .to_string(),
+        );
+    }
+
     let (blocking_policies, near_misses) = match worst.blocking_gate {
         Some(gate) if worst.decision == Decision::ImplicitlyDenied => describe_block(set, &gates, gate, &assessed, &request.context),
         _ => (Vec::new(), Vec::new()),
@@ -250,10 +262,10 @@ fn assess_all<'a>(set: &'a PolicySet, request: &'a Request, principal: &Principa
         };
         for policy in policies {
             for statement in &policy.statements {
-                let (applies, miss, log) = assess(statement, request, principal, check_principal);
+                let (applies, miss, log, via_account) = assess(statement, request, principal, check_principal);
                 // Statements for other actions can neither decide nor nearly apply.
                 if miss != Miss::Action {
-                    assessed.push((index, Assessed { policy, policy_type, level, statement, applies, miss, log }));
+                    assessed.push((index, Assessed { policy, policy_type, level, statement, applies, miss, log, via_account }));
                 }
             }
         }
@@ -275,12 +287,12 @@ fn assess_all<'a>(set: &'a PolicySet, request: &'a Request, principal: &Principa
 }
 
 /// Decides whether one statement applies to the request.
-fn assess(statement: &Statement, request: &Request, principal: &PrincipalInfo<'_>, check_principal: bool) -> (Truth, Miss, KeyLog) {
+fn assess(statement: &Statement, request: &Request, principal: &PrincipalInfo<'_>, check_principal: bool) -> (Truth, Miss, KeyLog, bool) {
     let mut log = KeyLog::default();
 
     let action_listed = statement.actions.lists(&request.action);
     if action_listed == statement.actions.negated {
-        return (Truth::False, Miss::Action, log);
+        return (Truth::False, Miss::Action, log, false);
     }
 
     let listed = statement
@@ -300,10 +312,11 @@ fn assess(statement: &Statement, request: &Request, principal: &PrincipalInfo<'_
         .fold(Truth::False, Truth::or);
     let resource = if statement.resources.negated { listed.not() } else { listed };
 
-    let principal_applies = match (&statement.principals, check_principal) {
-        (Some(principals), true) => principals_apply(principals, principal, statement.effect),
-        _ => true,
+    let principal_coverage = match (&statement.principals, check_principal) {
+        (Some(principals), true) => principal_match(principals, principal, statement.effect),
+        _ => PrincipalMatch::Direct,
     };
+    let principal_applies = principal_coverage != PrincipalMatch::No;
 
     let mut conditions = Truth::True;
     let mut failed_clause = None;
@@ -325,7 +338,7 @@ fn assess(statement: &Statement, request: &Request, principal: &PrincipalInfo<'_
     } else {
         Miss::None
     };
-    (applies, miss, log)
+    (applies, miss, log, principal_coverage == PrincipalMatch::Account)
 }
 
 /// Decides whether the resource is in the principal's account. When neither
@@ -407,7 +420,11 @@ fn decide(set: &PolicySet, gates: &[Gate<'_>], assessed: &[(usize, Assessed<'_>)
                     // a user or role session skip an implicit deny in the
                     // boundary or session policy. This flow still requires
                     // both, so it can only turn an Allow into a deny.
-                    if identity.is_empty() && resource.is_empty() && !root {
+                    // A resource policy that names only the account delegates
+                    // to the account's identity-based policies, so it grants
+                    // nothing by itself.
+                    let direct = resource.iter().any(|index| assessed.get(*index).is_some_and(|(_, item)| !item.via_account));
+                    if identity.is_empty() && !direct && !root {
                         return blocked(identity_gate, PolicyType::Identity);
                     }
                 } else {

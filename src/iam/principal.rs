@@ -57,23 +57,49 @@ impl<'a> PrincipalInfo<'a> {
     }
 }
 
-/// Tells whether a `Principal` or `NotPrincipal` element of a statement with
-/// `effect` applies to `principal`.
+/// How a `Principal` or `NotPrincipal` element covers a request's principal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrincipalMatch {
+    No,
+    /// The element names the principal, its role, or everyone.
+    Direct,
+    /// The element names only the principal's account. That delegates to
+    /// the account, whose identity-based policies must then allow too.
+    Account,
+}
+
+/// Decides how a `Principal` or `NotPrincipal` element of a statement with
+/// `effect` covers `principal`.
 ///
 /// NOTE: AWS may check a request against the principal's account, then its role,
 /// then the role session, so a `NotPrincipal` entry excludes a principal
 /// reliably only when the whole chain is listed. Deny statements therefore
 /// apply unless every link is listed, and Allow statements apply only when
 /// no link is listed: in doubt, the request is denied.
-pub fn principals_apply(principals: &Principals, principal: &PrincipalInfo<'_>, effect: Effect) -> bool {
+pub fn principal_match(principals: &Principals, principal: &PrincipalInfo<'_>, effect: Effect) -> PrincipalMatch {
     if !principals.negated {
-        return principals.entries.iter().any(|entry| entry_matches(entry, principal));
+        if principals.entries.iter().any(|entry| entry_matches(entry, principal) && !names_account(entry)) {
+            return PrincipalMatch::Direct;
+        }
+        if principals.entries.iter().any(|entry| entry_matches(entry, principal)) {
+            return PrincipalMatch::Account;
+        }
+        return PrincipalMatch::No;
     }
     let chain = chain(principal);
     let listed = |link: &Link<'_>| principals.entries.iter().any(|entry| entry_lists(entry, link));
-    match effect {
+    let applies = match effect {
         Effect::Deny => !chain.iter().all(listed),
         Effect::Allow => !chain.iter().any(listed),
+    };
+    if applies { PrincipalMatch::Direct } else { PrincipalMatch::No }
+}
+
+/// Tells whether an entry names a whole account (`111122223333` or its root ARN).
+fn names_account(entry: &PrincipalEntry) -> bool {
+    match entry {
+        PrincipalEntry::Aws(text) => is_account_id(text) || PrincipalInfo::parse(text).kind == PrincipalKind::Root,
+        _ => false,
     }
 }
 
@@ -150,10 +176,17 @@ fn is_account_id(text: &str) -> bool {
 mod tests {
     use super::*;
 
+    fn principals_apply(principals: &Principals, principal: &PrincipalInfo<'_>, effect: Effect) -> bool {
+        principal_match(principals, principal, effect) != PrincipalMatch::No
+    }
+
     fn principals(negated: bool, entries: &[&str]) -> Principals {
         Principals {
             negated,
-            entries: entries.iter().map(|entry| PrincipalEntry::Aws(entry.to_string())).collect(),
+            entries: entries
+                .iter()
+                .map(|entry| if *entry == "*" { PrincipalEntry::Anyone } else { PrincipalEntry::Aws(entry.to_string()) })
+                .collect(),
             span: 0..0,
             key_span: 0..0,
         }
@@ -176,6 +209,18 @@ mod tests {
         assert!(!principals_apply(&principals(false, &["arn:aws:iam::444455556666:role/ml-pipeline"]), &session, Effect::Allow));
         assert!(principals_apply(&principals(false, &["111122223333"]), &session, Effect::Allow));
         assert!(principals_apply(&principals(false, &["arn:aws:iam::111122223333:root"]), &session, Effect::Allow));
+    }
+
+    #[test]
+    fn account_entries_only_delegate() {
+        let user = PrincipalInfo::parse("arn:aws:iam::111122223333:user/dana");
+        assert_eq!(principal_match(&principals(false, &["111122223333"]), &user, Effect::Allow), PrincipalMatch::Account);
+        assert_eq!(principal_match(&principals(false, &["arn:aws:iam::111122223333:root"]), &user, Effect::Allow), PrincipalMatch::Account);
+        assert_eq!(
+            principal_match(&principals(false, &["111122223333", "arn:aws:iam::111122223333:user/dana"]), &user, Effect::Allow),
+            PrincipalMatch::Direct
+        );
+        assert_eq!(principal_match(&principals(false, &["*"]), &user, Effect::Allow), PrincipalMatch::Direct);
     }
 
     #[test]
