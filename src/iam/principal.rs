@@ -57,7 +57,7 @@ impl<'a> PrincipalInfo<'a> {
     }
 }
 
-/// How a `Principal` or `NotPrincipal` element covers a request's principal.
+/// The coverage of a request's principal by a `Principal` or `NotPrincipal` element.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PrincipalMatch {
     No,
