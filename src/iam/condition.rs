@@ -11,6 +11,7 @@ use std::ops::Range;
 use super::context::{Context, Lookup};
 use super::matching::{self, Pattern};
 use super::values::{self, IpNetwork, Timestamp};
+use super::policy::OneOrMore;
 use super::variables::{KeyLog, Resolved, Template};
 use super::Truth;
 use crate::finding::Finding;
@@ -131,6 +132,18 @@ pub struct Operator {
 }
 
 impl Operator {
+    /// Spells the operator as IAM does, such as `ForAnyValue:StringLikeIfExists`.
+    pub fn name(&self) -> String {
+        let prefix = match self.set {
+            SetQualifier::Single => "",
+            SetQualifier::ForAllValues => "ForAllValues:",
+            SetQualifier::ForAnyValue => "ForAnyValue:",
+        };
+        let base = OPERATORS.iter().find(|(_, kind)| *kind == self.kind).map_or("", |(name, _)| *name);
+        let suffix = if self.if_exists { "IfExists" } else { "" };
+        format!("{prefix}{base}{suffix}")
+    }
+
     /// Parses an operator name such as `ForAnyValue:StringLikeIfExists`.
     /// Operator names are case-sensitive.
     pub fn parse(name: &str) -> Option<Operator> {
@@ -170,11 +183,10 @@ pub enum ConditionValue {
 #[derive(Debug, Clone)]
 pub struct Clause {
     pub operator: Operator,
-    pub operator_name: String,
     pub operator_span: Range<usize>,
     pub key: String,
     pub key_span: Range<usize>,
-    pub values: Vec<ConditionValue>,
+    pub values: OneOrMore<ConditionValue>,
     pub values_span: Range<usize>,
 }
 
@@ -208,7 +220,6 @@ pub fn parse_block(node: &Node, variables: bool, source: &SourceText) -> Result<
             let values = parse_values(operator, &member.key, &key.value, variables, source)?;
             clauses.push(Clause {
                 operator,
-                operator_name: member.key.clone(),
                 operator_span: member.key_span.clone(),
                 key: key.key.clone(),
                 key_span: key.key_span.clone(),
@@ -278,21 +289,21 @@ pub(crate) fn edit_distance(left: &str, right: &str) -> usize {
     previous[right.len()]
 }
 
-fn parse_values(operator: Operator, name: &str, node: &Node, variables: bool, source: &SourceText) -> Result<Vec<ConditionValue>, Finding> {
-    let items: Vec<&Node> = match &node.value {
-        Value::Array(items) => items.iter().collect(),
-        _ => vec![node],
+fn parse_values(operator: Operator, name: &str, node: &Node, variables: bool, source: &SourceText) -> Result<OneOrMore<ConditionValue>, Finding> {
+    let items: &[Node] = match &node.value {
+        Value::Array(items) => items,
+        _ => std::slice::from_ref(node),
     };
-    if items.is_empty() {
-        return Err(super::policy::invalid_element(
+    let values = items.iter().map(|item| parse_value(operator, name, item, variables, source)).collect::<Result<Vec<_>, _>>()?;
+    OneOrMore::collect(values).ok_or_else(|| {
+        super::policy::invalid_element(
             source,
             node.span.clone(),
             "a condition key needs at least one value",
             "empty list",
             "add a value, or remove the key",
-        ));
-    }
-    items.into_iter().map(|item| parse_value(operator, name, item, variables, source)).collect()
+        )
+    })
 }
 
 fn parse_value(operator: Operator, name: &str, node: &Node, variables: bool, source: &SourceText) -> Result<ConditionValue, Finding> {
@@ -518,6 +529,20 @@ mod tests {
         let node = json::parse(source.text()).unwrap();
         let finding = parse_block(&node, true, &source).unwrap_err();
         assert_eq!(finding.help.as_deref(), Some("did you mean `ForAnyValue:StringLikeIfExists`?"));
+    }
+
+    #[test]
+    fn operator_names_round_trip() {
+        for prefix in ["", "ForAllValues:", "ForAnyValue:"] {
+            for (base, _) in OPERATORS {
+                for suffix in ["", "IfExists"] {
+                    let name = format!("{prefix}{base}{suffix}");
+                    if let Some(operator) = Operator::parse(&name) {
+                        assert_eq!(operator.name(), name);
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -525,7 +525,7 @@ fn near_miss(item: &Assessed<'_>, context: &Context) -> Option<NearMiss> {
                 Lookup::Unknown => "the request's value is unknown".to_string(),
             };
             (
-                format!("its condition `{}` on `{}` is not met: {request_value}", clause.operator_name, clause.key),
+                format!("its condition `{}` on `{}` is not met: {request_value}", clause.operator.name(), clause.key),
                 clause.key_span.start..clause.values_span.end,
             )
         }

@@ -104,8 +104,42 @@ pub fn action_entry_matches(pattern: &str, action: &str) -> bool {
 #[derive(Debug, Clone)]
 pub struct Resources {
     pub negated: bool,
-    pub entries: Vec<Template>,
+    pub entries: OneOrMore<Template>,
     pub span: Range<usize>,
+}
+
+/// A non-empty list that stores its first item inline: most policy lists
+/// have one entry, and large policies have thousands of lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OneOrMore<T> {
+    first: T,
+    rest: Box<[T]>,
+}
+
+impl<T> OneOrMore<T> {
+    /// Collects `items`, or returns `None` when there are none.
+    pub fn collect(items: impl IntoIterator<Item = T>) -> Option<OneOrMore<T>> {
+        let mut items = items.into_iter();
+        let first = items.next()?;
+        Some(OneOrMore { first, rest: items.collect() })
+    }
+
+    pub fn first(&self) -> &T {
+        &self.first
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &T> + Clone {
+        std::iter::once(&self.first).chain(self.rest.iter())
+    }
+
+    pub fn len(&self) -> usize {
+        1 + self.rest.len()
+    }
+
+    /// Always false; present because `len` is.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
 }
 
 /// `Principal` or, when `negated`, `NotPrincipal`.
@@ -286,12 +320,13 @@ pub fn parse_policy_text(name: &str, text: &str, source_name: &str) -> Result<Po
     parse_policy(name, &node, &source)
 }
 
-/// Rejects a Sid used by two statements, as IAM does.
+/// Rejects a Sid used by two statements, as IAM does. Policies hold tens of
+/// statements, so comparing each pair costs less than building a set.
 fn check_unique_sids(statements: &Node, source: &SourceText) -> Result<(), Finding> {
-    let mut seen: std::collections::HashMap<&str, &Node> = std::collections::HashMap::new();
-    for sid in statements.as_array().unwrap_or_default().iter().filter_map(|statement| statement.get("Sid")) {
+    let sids = statements.as_array().unwrap_or_default().iter().filter_map(|statement| statement.get("Sid"));
+    for (position, sid) in sids.clone().enumerate() {
         let Some(text) = sid.as_str() else { continue };
-        if let Some(first) = seen.insert(text, sid) {
+        if let Some(first) = sids.clone().take(position).find(|earlier| earlier.as_str() == Some(text)) {
             return Err(Finding::error("policy::invalid", format!("duplicate Sid `{text}`"))
                 .with_label_in(source, sid.span.clone(), "used again here")
                 .with_label_in(source, first.span.clone(), "first used here")
@@ -421,18 +456,22 @@ fn string_list<'a>(node: &'a Node, element: &str, source: &SourceText) -> Result
         }
     };
     if items.is_empty() {
-        return Err(invalid_element(
-            source,
-            node.span.clone(),
-            format!("`{element}` must not be an empty list"),
-            "empty list",
-            format!("list at least one entry in `{element}`, or remove the statement"),
-        ));
+        return Err(empty_list(node, element, source));
     }
     if let Some(item) = items.iter().find(|item| item.as_str().is_none()) {
         return Err(not_a_string(item, element, source));
     }
     Ok(StringList::Many(items))
+}
+
+fn empty_list(node: &Node, element: &str, source: &SourceText) -> Finding {
+    invalid_element(
+        source,
+        node.span.clone(),
+        format!("`{element}` must not be an empty list"),
+        "empty list",
+        format!("list at least one entry in `{element}`, or remove the statement"),
+    )
 }
 
 /// A string element or an array whose items are all strings, checked by
@@ -522,7 +561,10 @@ fn parse_resources(elements: &StatementElements<'_>, node: &Node, index: usize, 
             "add \"Resource\" with the ARNs the statement covers, or \"*\"; Resource or NotResource is required",
         ));
     };
-    let entries = string_list(&member.value, &member.key, source)?.iter().map(|entry| Template::parse(entry, variables)).collect();
+    let list = string_list(&member.value, &member.key, source)?;
+    let Some(entries) = OneOrMore::collect(list.iter().map(|entry| Template::parse(entry, variables))) else {
+        return Err(empty_list(&member.value, &member.key, source));
+    };
     Ok(Resources { negated, entries, span: member.value.span.clone() })
 }
 
@@ -628,7 +670,7 @@ mod tests {
     #[test]
     fn plain_json_with_percent_stays() {
         let policy = parse(r#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::a%41b/*"}}"#).unwrap();
-        assert_eq!(policy.statements[0].resources.entries[0].static_text(), Some("arn:aws:s3:::a%41b/*"));
+        assert_eq!(policy.statements[0].resources.entries.first().static_text(), Some("arn:aws:s3:::a%41b/*"));
     }
 
     #[test]

@@ -138,15 +138,11 @@ fn chain<'a>(principal: &PrincipalInfo<'a>) -> Vec<Link<'a>> {
     if principal.kind != PrincipalKind::Root {
         links.push(Link::Exact(principal.text));
     }
-    if let (Some(account), Some(name)) = (principal.account, principal.role_name()) {
-        if matches!(principal.kind, PrincipalKind::AssumedRole { .. }) {
-            links.push(Link::Role { account, name });
-        }
+    if let (Some(account), PrincipalKind::AssumedRole { role }) = (principal.account, &principal.kind) {
+        links.push(Link::Role { account, name: role });
     }
-    if let Some(account) = principal.account {
-        if principal.kind != PrincipalKind::Service {
-            links.push(Link::Account(account));
-        }
+    if let Some(account) = principal.account.filter(|_| principal.kind != PrincipalKind::Service) {
+        links.push(Link::Account(account));
     }
     links
 }

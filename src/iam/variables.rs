@@ -21,6 +21,8 @@ pub enum Segment {
 /// variables and stay one boxed string, which keeps large policies small.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Template {
+    /// Exactly `*`, the most common entry, kept without an allocation.
+    Any,
     Static(Box<str>),
     Dynamic(Box<[Segment]>),
 }
@@ -70,6 +72,9 @@ pub enum Resolved<'a> {
 impl Template {
     /// Splits `raw` into segments. With `variables` false the whole string is text.
     pub fn parse(raw: &str, variables: bool) -> Template {
+        if raw == "*" {
+            return Template::Any;
+        }
         if !variables || !raw.contains("${") {
             return Template::Static(raw.into());
         }
@@ -82,6 +87,7 @@ impl Template {
     /// Returns the text of a template without variables or escapes.
     pub fn static_text(&self) -> Option<&str> {
         match self {
+            Template::Any => Some("*"),
             Template::Static(text) => Some(text),
             Template::Dynamic(_) => None,
         }
@@ -106,6 +112,7 @@ impl Template {
     /// Substitutes every variable from `context`.
     pub fn resolve<'a>(&'a self, context: &'a Context, log: &mut KeyLog) -> Resolved<'a> {
         let segments = match self {
+            Template::Any => return Resolved::Parts(vec![Part::Pattern("*")]),
             Template::Static(text) => return Resolved::Parts(vec![Part::Pattern(text)]),
             Template::Dynamic(segments) => segments,
         };
@@ -150,7 +157,7 @@ impl Template {
 
     /// Resolves and joins the parts into plain text, for equality operators.
     pub fn resolve_text<'a>(&'a self, context: &'a Context, log: &mut KeyLog) -> Result<std::borrow::Cow<'a, str>, Resolved<'static>> {
-        if let Template::Static(text) = self {
+        if let Some(text) = self.static_text() {
             return Ok(std::borrow::Cow::Borrowed(text));
         }
         match self.resolve(context, log) {
