@@ -146,3 +146,20 @@ fn explain_unknown_keys_undecided() {
     let evaluation = evaluate(&identity_set(&[ALLOW_ALL, DENY_UNLESS_MFA]), &request);
     insta::assert_snapshot!(explain(&evaluation, &request).render_plain(100));
 }
+
+#[test]
+fn delegating_statement_not_listed() {
+    let case = case("extra.json", "same account account principal with identity allow");
+    let evaluation = case.evaluate();
+    assert_eq!(evaluation.decision, Decision::Allowed);
+    let types: Vec<_> = evaluation.matched.iter().map(|statement| statement.policy_type).collect();
+    assert_eq!(types, vec![rekognition_preflight::iam::PolicyType::Identity]);
+}
+
+#[test]
+fn delegation_denial_has_note() {
+    let case = case("extra.json", "same account resource policy names account only");
+    let evaluation = case.evaluate();
+    assert_eq!(evaluation.decision, Decision::ImplicitlyDenied);
+    assert!(evaluation.notes.iter().any(|note| note.contains("only delegates access")), "{:?}", evaluation.notes);
+}

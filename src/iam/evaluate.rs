@@ -435,7 +435,10 @@ fn decide(set: &PolicySet, gates: &[Gate<'_>], assessed: &[(usize, Assessed<'_>)
                         return blocked(resource_gate, PolicyType::ResourceBased);
                     }
                 }
-                matched.extend(resource);
+                // In the same account, a statement that only names the
+                // account granted nothing by itself, so it is not listed.
+                let granting = |index: &usize| !same_account || assessed.get(*index).is_some_and(|(_, item)| !item.via_account);
+                matched.extend(resource.into_iter().filter(granting));
                 matched.extend(identity);
             }
             Gate::Boundary(_) => {
