@@ -159,7 +159,9 @@ impl Operator {
             None => (rest, false),
         };
         let kind = OPERATORS.iter().find(|(operator, _)| *operator == base)?.1;
-        // IAM rejects IfExists on Null, which already tests for presence.
+        // IAM documents IfExists for every operator except Null, which
+        // already tests for presence. Set qualifiers on Null have no
+        // documented meaning either, so both are rejected.
         if kind == K::Null && (if_exists || set != SetQualifier::Single) {
             return None;
         }
