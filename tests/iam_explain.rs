@@ -163,3 +163,18 @@ fn delegation_denial_has_note() {
     assert_eq!(evaluation.decision, Decision::ImplicitlyDenied);
     assert!(evaluation.notes.iter().any(|note| note.contains("only delegates access")), "{:?}", evaluation.notes);
 }
+
+#[test]
+fn resource_statement_without_principal_never_grants() {
+    let allow = r#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}"#;
+    let resource = parse_policy_text("bucket-policy", allow, "bucket-policy.json").expect("policy parses");
+    assert!(resource.check_for(rekognition_preflight::iam::PolicyType::ResourceBased).is_err());
+
+    let set = PolicySet { resource: Some(resource.clone()), ..PolicySet::default() };
+    assert_eq!(evaluate(&set, &Request::new(PRINCIPAL, ACTION, RESOURCE)).decision, Decision::ImplicitlyDenied);
+
+    let deny = r#"{"Version": "2012-10-17", "Statement": {"Effect": "Deny", "Action": "*", "Resource": "*"}}"#;
+    let resource = parse_policy_text("bucket-policy", deny, "bucket-policy.json").expect("policy parses");
+    let set = PolicySet { identity: identity_set(&[ALLOW_ALL]).identity, resource: Some(resource), ..PolicySet::default() };
+    assert_eq!(evaluate(&set, &Request::new(PRINCIPAL, ACTION, RESOURCE)).decision, Decision::ExplicitlyDenied);
+}

@@ -314,6 +314,10 @@ fn assess(statement: &Statement, request: &Request, principal: &PrincipalInfo<'_
 
     let principal_coverage = match (&statement.principals, check_principal) {
         (Some(principals), true) => principal_match(principals, principal, statement.effect),
+        // A resource-based statement without a principal is invalid and
+        // rejected by `Policy::check_for`; if one gets here, it may deny
+        // but never grants.
+        (None, true) if statement.effect == Effect::Allow => PrincipalMatch::No,
         _ => PrincipalMatch::Direct,
     };
     let principal_applies = principal_coverage != PrincipalMatch::No;
@@ -329,7 +333,7 @@ fn assess(statement: &Statement, request: &Request, principal: &PrincipalInfo<'_
     }
 
     let applies = resource.and(Truth::from(principal_applies)).and(conditions);
-    let miss = if resource != Truth::True {
+    let miss = if resource == Truth::False {
         Miss::Resource
     } else if !principal_applies {
         Miss::Principal
