@@ -314,10 +314,10 @@ fn assess(statement: &Statement, request: &Request, principal: &PrincipalInfo<'_
 
     let principal_coverage = match (&statement.principals, check_principal) {
         (Some(principals), true) => principal_match(principals, principal, statement.effect),
-        // A resource-based statement without a principal is invalid and
-        // rejected by `Policy::check_for`; if one gets here, it may deny
-        // but never grants.
-        (None, true) if statement.effect == Effect::Allow => PrincipalMatch::No,
+        // A resource-based statement without a principal, or any other
+        // statement with one, is invalid and rejected by
+        // `Policy::check_for`. If one gets here, it may deny but never grants.
+        (None, true) | (Some(_), false) if statement.effect == Effect::Allow => PrincipalMatch::No,
         _ => PrincipalMatch::Direct,
     };
     let principal_applies = principal_coverage != PrincipalMatch::No;
