@@ -88,3 +88,59 @@ fn binary_simulate_matches_everywhere() {
         }
     }
 }
+
+fn simulate(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_rekognition-preflight")).arg("simulate").args(args).output().expect("the binary runs")
+}
+
+fn simulate_fixture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/simulate").join(name).display().to_string()
+}
+
+#[test]
+fn simulate_single_case_gives_object() {
+    let output = simulate(&["--format", "json", &simulate_fixture("single.json")]);
+    assert_eq!(output.status.code(), Some(0));
+
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("stdout is JSON");
+    assert_eq!(report["name"], "single case with a Sid");
+    assert_eq!(report["decision"], "Allowed");
+    assert_eq!(report["matches"], true);
+    assert_eq!(report["blockedBy"], serde_json::Value::Null);
+
+    let statements = report["matchedStatements"].as_array().expect("matchedStatements is an array");
+    assert_eq!(statements.len(), 2, "{statements:?}");
+    assert_eq!(statements[0]["policyType"], "serviceControlPolicy");
+    assert_eq!(statements[0]["level"], "r-root");
+    assert_eq!(statements[0]["sid"], "FullAccess");
+    assert_eq!(statements[1]["policy"], "identityPolicies[0]");
+    assert_eq!(statements[1]["sid"], "AllowSplit");
+    assert_eq!(statements[1]["statement"], 0);
+    assert_eq!(statements[1]["effect"], "Allow");
+    assert_eq!(statements[1]["line"], 12);
+    assert_eq!(statements[1]["column"], 9);
+}
+
+#[test]
+fn simulate_mismatch_exits_one() {
+    let output = simulate(&["--format", "json", &simulate_fixture("mismatch.json")]);
+    assert_eq!(output.status.code(), Some(1));
+
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("stdout is JSON");
+    assert_eq!(report[0]["matches"], false);
+    assert_eq!(report[0]["expected"], "Allowed");
+    assert_eq!(report[0]["decision"], "ImplicitlyDenied");
+    assert_eq!(report[0]["blockedBy"], "identity");
+    assert!(report[1].get("matches").is_none(), "a case without expectation has no `matches`");
+}
+
+#[test]
+fn simulate_human_states_mismatch() {
+    let output = simulate(&[&simulate_fixture("mismatch.json")]);
+    assert_eq!(output.status.code(), Some(1));
+
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("expects Allowed but nothing allows: ImplicitlyDenied — MISMATCH: expected Allowed"), "{stdout}");
+    assert!(stdout.contains("1 of 2 cases did not decide as expected"), "{stdout}");
+    assert!(stdout.contains("iam::implicitly-denied"), "{stdout}");
+}

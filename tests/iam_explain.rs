@@ -72,11 +72,12 @@ fn identity_set(policies: &[&str]) -> PolicySet {
     PolicySet { identity, ..PolicySet::default() }
 }
 
-/// A request whose context knows only `aws:RequestedRegion`; every other key is unknown.
+/// Builds a request whose context sets only `aws:RequestedRegion` and treats every
+/// other key as unknown, except `aws:TagKeys`, which is absent.
 fn offline_request() -> Request {
     let mut context = Context::new().with_unknown_keys(UnknownKeys { absent_keys: vec!["aws:tagkeys".into()], absent_prefixes: vec![] });
     context.insert("aws:RequestedRegion", "us-east-1");
-    Request { principal: PRINCIPAL.into(), action: ACTION.into(), resource: RESOURCE.into(), resource_account: None, context }
+    Request { context, ..Request::new(PRINCIPAL, ACTION, RESOURCE) }
 }
 
 const ALLOW_FROM_OFFICE: &str = r#"{"Version": "2012-10-17", "Statement": {"Sid": "FromOffice", "Effect": "Allow", "Action": "rekognition:*", "Resource": "*",
@@ -144,4 +145,36 @@ fn explain_unknown_keys_undecided() {
     let request = offline_request();
     let evaluation = evaluate(&identity_set(&[ALLOW_ALL, DENY_UNLESS_MFA]), &request);
     insta::assert_snapshot!(explain(&evaluation, &request).render_plain(100));
+}
+
+#[test]
+fn delegating_statement_not_listed() {
+    let case = case("extra.json", "same account account principal with identity allow");
+    let evaluation = case.evaluate();
+    assert_eq!(evaluation.decision, Decision::Allowed);
+    let types: Vec<_> = evaluation.matched.iter().map(|statement| statement.policy_type).collect();
+    assert_eq!(types, vec![rekognition_preflight::iam::PolicyType::Identity]);
+}
+
+#[test]
+fn delegation_denial_has_note() {
+    let case = case("extra.json", "same account resource policy names account only");
+    let evaluation = case.evaluate();
+    assert_eq!(evaluation.decision, Decision::ImplicitlyDenied);
+    assert!(evaluation.notes.iter().any(|note| note.contains("only delegates access")), "{:?}", evaluation.notes);
+}
+
+#[test]
+fn resource_statement_without_principal_never_grants() {
+    let allow = r#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}"#;
+    let resource = parse_policy_text("bucket-policy", allow, "bucket-policy.json").expect("policy parses");
+    assert!(resource.check_for(rekognition_preflight::iam::PolicyType::ResourceBased).is_err());
+
+    let set = PolicySet { resource: Some(resource.clone()), ..PolicySet::default() };
+    assert_eq!(evaluate(&set, &Request::new(PRINCIPAL, ACTION, RESOURCE)).decision, Decision::ImplicitlyDenied);
+
+    let deny = r#"{"Version": "2012-10-17", "Statement": {"Effect": "Deny", "Action": "*", "Resource": "*"}}"#;
+    let resource = parse_policy_text("bucket-policy", deny, "bucket-policy.json").expect("policy parses");
+    let set = PolicySet { identity: identity_set(&[ALLOW_ALL]).identity, resource: Some(resource), ..PolicySet::default() };
+    assert_eq!(evaluate(&set, &Request::new(PRINCIPAL, ACTION, RESOURCE)).decision, Decision::ExplicitlyDenied);
 }

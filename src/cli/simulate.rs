@@ -1,10 +1,11 @@
 //! `simulate FILE`: evaluates the IAM cases of a file and prints each
 //! decision with the statements behind it.
 //!
-//! JSON output mirrors the input's shape: one object for a file that holds
-//! one case object, an array for a file that holds an array. Each object is
+//! JSON output mirrors the input's shape: one object for a file that contains
+//! one case object, an array for a file that contains an array. Each object is
 //! `{"name", "decision", "blockedBy", "matchedStatements", "missingContextKeys"}`,
-//! plus `"expected"` and `"matches"` when the case gives an expected decision.
+//! plus `"expected"` and `"matches"` when the case gives an expected decision
+//! and `"notes"` when the evaluation had to assume something.
 //! Exit code 1 when any case decides other than expected, 2 on invalid
 //! input, 0 otherwise.
 
@@ -78,6 +79,9 @@ fn case_json(case: &Case, evaluation: &Evaluation) -> Value {
         "matchedStatements": evaluation.matched.iter().map(statement_json).collect::<Vec<_>>(),
         "missingContextKeys": evaluation.missing_context_keys,
     });
+    if !evaluation.notes.is_empty() {
+        report["notes"] = json!(evaluation.notes);
+    }
     if let Some(undecided) = &evaluation.undecided {
         report["undecided"] = json!({ "bestCase": undecided.best_case, "unknownKeys": undecided.unknown_keys });
     }
@@ -89,7 +93,7 @@ fn case_json(case: &Case, evaluation: &Evaluation) -> Value {
 }
 
 /// `statement` is the 0-based position in the policy's Statement array;
-/// `line` and `column` are 1-based and point into the file that holds the policy.
+/// `line` and `column` are 1-based and point into the file that contains the policy.
 fn statement_json(statement: &MatchedStatement) -> Value {
     let (line, column) = statement.source.line_column(statement.span.start);
     let mut value = json!({

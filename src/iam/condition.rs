@@ -11,6 +11,7 @@ use std::ops::Range;
 use super::context::{Context, Lookup};
 use super::matching::{self, Pattern};
 use super::values::{self, IpNetwork, Timestamp};
+use super::policy::OneOrMore;
 use super::variables::{KeyLog, Resolved, Template};
 use super::Truth;
 use crate::finding::Finding;
@@ -131,6 +132,18 @@ pub struct Operator {
 }
 
 impl Operator {
+    /// Spells the operator as IAM does, such as `ForAnyValue:StringLikeIfExists`.
+    pub fn name(&self) -> String {
+        let prefix = match self.set {
+            SetQualifier::Single => "",
+            SetQualifier::ForAllValues => "ForAllValues:",
+            SetQualifier::ForAnyValue => "ForAnyValue:",
+        };
+        let base = OPERATORS.iter().find(|(_, kind)| *kind == self.kind).map_or("", |(name, _)| *name);
+        let suffix = if self.if_exists { "IfExists" } else { "" };
+        format!("{prefix}{base}{suffix}")
+    }
+
     /// Parses an operator name such as `ForAnyValue:StringLikeIfExists`.
     /// Operator names are case-sensitive.
     pub fn parse(name: &str) -> Option<Operator> {
@@ -146,7 +159,9 @@ impl Operator {
             None => (rest, false),
         };
         let kind = OPERATORS.iter().find(|(operator, _)| *operator == base)?.1;
-        // IAM rejects IfExists on Null, which already tests for presence.
+        // IAM documents IfExists for every operator except Null, which
+        // already tests for presence. Set qualifiers on Null have no
+        // documented meaning either, so both are rejected.
         if kind == K::Null && (if_exists || set != SetQualifier::Single) {
             return None;
         }
@@ -170,11 +185,10 @@ pub enum ConditionValue {
 #[derive(Debug, Clone)]
 pub struct Clause {
     pub operator: Operator,
-    pub operator_name: String,
     pub operator_span: Range<usize>,
     pub key: String,
     pub key_span: Range<usize>,
-    pub values: Vec<ConditionValue>,
+    pub values: OneOrMore<ConditionValue>,
     pub values_span: Range<usize>,
 }
 
@@ -208,7 +222,6 @@ pub fn parse_block(node: &Node, variables: bool, source: &SourceText) -> Result<
             let values = parse_values(operator, &member.key, &key.value, variables, source)?;
             clauses.push(Clause {
                 operator,
-                operator_name: member.key.clone(),
                 operator_span: member.key_span.clone(),
                 key: key.key.clone(),
                 key_span: key.key_span.clone(),
@@ -222,33 +235,45 @@ pub fn parse_block(node: &Node, variables: bool, source: &SourceText) -> Result<
 
 fn unknown_operator(source: &SourceText, member: &json::Member) -> Finding {
     let name = member.key.as_str();
-    let (prefix, rest) = match name.split_once(':') {
-        Some((prefix, rest)) if prefix == "ForAllValues" || prefix == "ForAnyValue" => (format!("{prefix}:"), rest),
-        _ => (String::new(), name),
-    };
-    let (base, suffix) = match rest.strip_suffix("IfExists") {
-        Some(base) => (base, "IfExists"),
-        None => (rest, ""),
-    };
+    let rest = name.strip_prefix("ForAllValues:").or_else(|| name.strip_prefix("ForAnyValue:")).unwrap_or(name);
+    let base = rest.strip_suffix("IfExists").unwrap_or(rest);
+    if base == "Null" {
+        return Finding::error("policy::invalid", format!("invalid condition operator `{name}`"))
+            .with_label_in(source, member.key_span.clone(), "`Null` takes no qualifier")
+            .with_help("write plain `Null`: it already tests whether the key is present, so `IfExists`, `ForAllValues:` and `ForAnyValue:` do not apply");
+    }
 
-    let mut finding = Finding::error("policy::invalid", format!("unknown condition operator `{name}`"))
+    let finding = Finding::error("policy::invalid", format!("unknown condition operator `{name}`"))
         .with_label_in(source, member.key_span.clone(), "not a condition operator");
-    let closest = OPERATORS
-        .iter()
-        .map(|(operator, _)| (edit_distance(&base.to_ascii_lowercase(), &operator.to_ascii_lowercase()), *operator))
-        .min_by_key(|(distance, _)| *distance);
-    let suggestion = match closest {
-        Some((distance, operator)) if distance <= 3 => Some(format!("{prefix}{operator}{suffix}")),
-        _ => None,
-    };
-    finding = match suggestion {
-        Some(suggestion) if Operator::parse(&suggestion).is_some() => finding.with_help(format!("did you mean `{suggestion}`?")),
-        _ => finding.with_help(format!(
+    match closest_operator(name) {
+        Some(suggestion) => finding.with_help(format!("did you mean `{suggestion}`?")),
+        None => finding.with_help(format!(
             "use one of the IAM condition operators, such as {}",
             OPERATORS.iter().take(6).map(|(operator, _)| format!("`{operator}`")).collect::<Vec<_>>().join(", ")
         )),
-    };
-    finding
+    }
+}
+
+/// Finds the valid operator name, with any qualifier and `IfExists`, that is
+/// closest to `name`, if it is at most three edits away.
+fn closest_operator(name: &str) -> Option<String> {
+    let lowercase_name = name.to_ascii_lowercase();
+    let mut best: Option<(usize, String)> = None;
+    for prefix in ["", "ForAllValues:", "ForAnyValue:"] {
+        for (operator, _) in &OPERATORS {
+            for suffix in ["", "IfExists"] {
+                let candidate = format!("{prefix}{operator}{suffix}");
+                if Operator::parse(&candidate).is_none() {
+                    continue;
+                }
+                let distance = edit_distance(&lowercase_name, &candidate.to_ascii_lowercase());
+                if best.as_ref().is_none_or(|(smallest, _)| distance < *smallest) {
+                    best = Some((distance, candidate));
+                }
+            }
+        }
+    }
+    best.filter(|(distance, _)| *distance <= 3).map(|(_, candidate)| candidate)
 }
 
 /// Levenshtein distance over characters.
@@ -266,21 +291,21 @@ pub(crate) fn edit_distance(left: &str, right: &str) -> usize {
     previous[right.len()]
 }
 
-fn parse_values(operator: Operator, name: &str, node: &Node, variables: bool, source: &SourceText) -> Result<Vec<ConditionValue>, Finding> {
-    let items: Vec<&Node> = match &node.value {
-        Value::Array(items) => items.iter().collect(),
-        _ => vec![node],
+fn parse_values(operator: Operator, name: &str, node: &Node, variables: bool, source: &SourceText) -> Result<OneOrMore<ConditionValue>, Finding> {
+    let items: &[Node] = match &node.value {
+        Value::Array(items) => items,
+        _ => std::slice::from_ref(node),
     };
-    if items.is_empty() {
-        return Err(super::policy::invalid_element(
+    let values = items.iter().map(|item| parse_value(operator, name, item, variables, source)).collect::<Result<Vec<_>, _>>()?;
+    OneOrMore::collect(values).ok_or_else(|| {
+        super::policy::invalid_element(
             source,
             node.span.clone(),
             "a condition key needs at least one value",
             "empty list",
             "add a value, or remove the key",
-        ));
-    }
-    items.into_iter().map(|item| parse_value(operator, name, item, variables, source)).collect()
+        )
+    })
 }
 
 fn parse_value(operator: Operator, name: &str, node: &Node, variables: bool, source: &SourceText) -> Result<ConditionValue, Finding> {
@@ -383,7 +408,7 @@ pub fn evaluate_clause(clause: &Clause, context: &Context, log: &mut KeyLog) -> 
     }
 }
 
-/// The truth of an operator whose key is absent or has no values.
+/// Evaluates an operator whose key is absent or has no values.
 fn absent_truth(operator: Operator) -> Truth {
     if operator.if_exists {
         return Truth::True;
@@ -395,8 +420,8 @@ fn absent_truth(operator: Operator) -> Truth {
     }
 }
 
-/// Whether one context value satisfies the clause: some policy value
-/// matches it, or for a negated operator, none does.
+/// Tests one context value against the clause: some policy value must match
+/// it, or for a negated operator, none may.
 fn value_truth(clause: &Clause, context_value: &str, context: &Context, log: &mut KeyLog) -> Truth {
     let any_match = clause
         .values
@@ -455,13 +480,10 @@ fn text_matches(kind: OperatorKind, template: &Template, context_value: &str, co
                 // ArnEquals takes wildcards too, as the IAM documentation states.
                 _ => matching::arn_like(pattern, context_value),
             };
-            if let Some(pattern) = template.pattern() {
-                return Truth::from(matches(pattern));
-            }
-            match template.resolve(context, log) {
-                Resolved::Parts(parts) => Truth::from(matches(&Pattern::from_parts(&parts))),
-                Resolved::Missing => Truth::False,
-                Resolved::Unknown => Truth::Unknown,
+            match template.pattern(context, log) {
+                Ok(pattern) => Truth::from(matches(&pattern)),
+                Err(Resolved::Unknown) => Truth::Unknown,
+                Err(_) => Truth::False,
             }
         }
         _ => {
@@ -472,7 +494,7 @@ fn text_matches(kind: OperatorKind, template: &Template, context_value: &str, co
             };
             let equal = match kind {
                 K::StringEqualsIgnoreCase | K::StringNotEqualsIgnoreCase => expected.to_lowercase() == context_value.to_lowercase(),
-                _ => expected == context_value,
+                _ => *expected == *context_value,
             };
             Truth::from(equal)
         }
@@ -492,6 +514,37 @@ mod tests {
         assert_eq!(Operator::parse("stringequals"), None);
         assert_eq!(Operator::parse("NullIfExists"), None);
         assert_eq!(Operator::parse("StringEqualz"), None);
+    }
+
+    #[test]
+    fn null_with_qualifier_is_explained() {
+        let source = SourceText::new("test.json", r#"{"NullIfExists": {"aws:TagKeys": "true"}}"#);
+        let node = json::parse(source.text()).unwrap();
+        let finding = parse_block(&node, true, &source).unwrap_err();
+        assert_eq!(finding.message, "invalid condition operator `NullIfExists`");
+        assert!(finding.help.unwrap_or_default().contains("plain `Null`"));
+    }
+
+    #[test]
+    fn unknown_operator_suggests_closest() {
+        let source = SourceText::new("test.json", r#"{"ForAnyValue:StringLikeIfExist": {"aws:TagKeys": "a*"}}"#);
+        let node = json::parse(source.text()).unwrap();
+        let finding = parse_block(&node, true, &source).unwrap_err();
+        assert_eq!(finding.help.as_deref(), Some("did you mean `ForAnyValue:StringLikeIfExists`?"));
+    }
+
+    #[test]
+    fn operator_names_round_trip() {
+        for prefix in ["", "ForAllValues:", "ForAnyValue:"] {
+            for (base, _) in OPERATORS {
+                for suffix in ["", "IfExists"] {
+                    let name = format!("{prefix}{base}{suffix}");
+                    if let Some(operator) = Operator::parse(&name) {
+                        assert_eq!(operator.name(), name);
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -1,15 +1,15 @@
 //! The evaluation flow across policy types, following the IAM policy
-//! evaluation logic: an explicit Deny anywhere wins; otherwise every
+//! evaluation logic. An explicit Deny in any policy wins. Otherwise every
 //! organization level, the identity or resource grant, the permissions
-//! boundary and the session policy must each allow.
+//! boundary and the session policy must each allow the request.
 
 use std::ops::Range;
 
 use super::condition;
-use super::matching::{self, Pattern};
-use super::principal::{principals_apply, PrincipalInfo, PrincipalKind};
+use super::matching;
+use super::principal::{principal_match, PrincipalInfo, PrincipalKind, PrincipalMatch};
 use super::variables::{KeyLog, Resolved};
-use super::{Context, Decision, Effect, Policy, PolicyType, Statement, Truth};
+use super::{Context, Decision, Effect, Lookup, Policy, PolicyType, Statement, Truth};
 use crate::source::SourceText;
 
 /// Every policy that takes part in one evaluation.
@@ -45,6 +45,13 @@ pub struct Request {
     /// The account that owns the resource, when the ARN does not say (S3).
     pub resource_account: Option<String>,
     pub context: Context,
+}
+
+impl Request {
+    /// Builds a request with an empty context whose resource account comes from the ARN.
+    pub fn new(principal: impl Into<String>, action: impl Into<String>, resource: impl Into<String>) -> Request {
+        Request { principal: principal.into(), action: action.into(), resource: resource.into(), resource_account: None, context: Context::new() }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -112,7 +119,7 @@ pub struct NearMiss {
     pub span: Range<usize>,
 }
 
-/// Why a statement does not apply.
+/// The first element that kept a statement from applying.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Miss {
     None,
@@ -132,9 +139,11 @@ struct Assessed<'a> {
     applies: Truth,
     miss: Miss,
     log: KeyLog,
+    /// Set when the statement's `Principal` names only the principal's account.
+    via_account: bool,
 }
 
-/// How unknown statements count in one pass of the flow.
+/// The rule for unknown statements in one pass of the flow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Resolution {
     /// Unknown Allow statements do not apply; unknown Deny statements do.
@@ -209,10 +218,20 @@ pub fn evaluate(set: &PolicySet, request: &Request) -> Evaluation {
             }
         }
     }
-    let undecided = (worst.decision != best.decision).then(|| Undecided { best_case: best.decision, unknown_keys: unknown_keys.unknown });
+    let undecided = (worst.decision != best.decision).then_some(Undecided { best_case: best.decision, unknown_keys: unknown_keys.unknown });
+
+    let delegated = assessed.iter().any(|(_, item)| {
+        item.policy_type == PolicyType::ResourceBased && item.via_account && item.statement.effect == Effect::Allow && item.applies == Truth::True
+    });
+    if delegated && worst.blocked_by == Some(PolicyType::Identity) {
+        notes.push(
+            "the resource-based policy allows the principal's account, which only delegates access: an identity-based policy must allow the request too"
+                .to_string(),
+        );
+    }
 
     let (blocking_policies, near_misses) = match worst.blocking_gate {
-        Some(gate) if worst.decision == Decision::ImplicitlyDenied => describe_block(set, &gates, gate, &assessed),
+        Some(gate) if worst.decision == Decision::ImplicitlyDenied => describe_block(set, &gates, gate, &assessed, &request.context),
         _ => (Vec::new(), Vec::new()),
     };
 
@@ -243,8 +262,11 @@ fn assess_all<'a>(set: &'a PolicySet, request: &'a Request, principal: &Principa
         };
         for policy in policies {
             for statement in &policy.statements {
-                let (applies, miss, log) = assess(statement, request, principal, check_principal);
-                assessed.push((index, Assessed { policy, policy_type, level, statement, applies, miss, log }));
+                let (applies, miss, log, via_account) = assess(statement, request, principal, check_principal);
+                // Statements for other actions can neither decide nor nearly apply.
+                if miss != Miss::Action {
+                    assessed.push((index, Assessed { policy, policy_type, level, statement, applies, miss, log, via_account }));
+                }
             }
         }
     };
@@ -265,33 +287,40 @@ fn assess_all<'a>(set: &'a PolicySet, request: &'a Request, principal: &Principa
 }
 
 /// Decides whether one statement applies to the request.
-fn assess(statement: &Statement, request: &Request, principal: &PrincipalInfo<'_>, check_principal: bool) -> (Truth, Miss, KeyLog) {
+fn assess(statement: &Statement, request: &Request, principal: &PrincipalInfo<'_>, check_principal: bool) -> (Truth, Miss, KeyLog, bool) {
     let mut log = KeyLog::default();
 
-    let action_listed = statement.actions.patterns.iter().any(|pattern| pattern.matches_ignore_case(&request.action));
+    let action_listed = statement.actions.lists(&request.action);
     if action_listed == statement.actions.negated {
-        return (Truth::False, Miss::Action, log);
+        return (Truth::False, Miss::Action, log, false);
     }
 
     let listed = statement
         .resources
         .entries
         .iter()
-        .map(|entry| match entry.pattern() {
-            Some(pattern) => Truth::from(matching::resource_matches(pattern, &request.resource)),
-            None => match entry.resolve(&request.context, &mut log) {
-                Resolved::Parts(parts) => Truth::from(matching::resource_matches(&Pattern::from_parts(&parts), &request.resource)),
-                Resolved::Missing => Truth::False,
-                Resolved::Unknown => Truth::Unknown,
-            },
+        .map(|entry| {
+            if entry.is_match_all() {
+                return Truth::True;
+            }
+            match entry.pattern(&request.context, &mut log) {
+                Ok(pattern) => Truth::from(matching::resource_matches(&pattern, &request.resource)),
+                Err(Resolved::Unknown) => Truth::Unknown,
+                Err(_) => Truth::False,
+            }
         })
         .fold(Truth::False, Truth::or);
     let resource = if statement.resources.negated { listed.not() } else { listed };
 
-    let principal_applies = match (&statement.principals, check_principal) {
-        (Some(principals), true) => principals_apply(principals, principal),
-        _ => true,
+    let principal_coverage = match (&statement.principals, check_principal) {
+        (Some(principals), true) => principal_match(principals, principal, statement.effect),
+        // A resource-based statement without a principal, or any other
+        // statement with one, is invalid and rejected by
+        // `Policy::check_for`. If one gets here, it may deny but never grants.
+        (None, true) | (Some(_), false) if statement.effect == Effect::Allow => PrincipalMatch::No,
+        _ => PrincipalMatch::Direct,
     };
+    let principal_applies = principal_coverage != PrincipalMatch::No;
 
     let mut conditions = Truth::True;
     let mut failed_clause = None;
@@ -304,7 +333,7 @@ fn assess(statement: &Statement, request: &Request, principal: &PrincipalInfo<'_
     }
 
     let applies = resource.and(Truth::from(principal_applies)).and(conditions);
-    let miss = if resource != Truth::True {
+    let miss = if resource == Truth::False {
         Miss::Resource
     } else if !principal_applies {
         Miss::Principal
@@ -313,12 +342,12 @@ fn assess(statement: &Statement, request: &Request, principal: &PrincipalInfo<'_
     } else {
         Miss::None
     };
-    (applies, miss, log)
+    (applies, miss, log, principal_coverage == PrincipalMatch::Account)
 }
 
 /// Decides whether the resource is in the principal's account. When neither
 /// the request nor the resource ARN names the resource's account, the
-/// request is treated as same-account and a note says so.
+/// request is treated as same-account and a note records the assumption.
 fn same_account(request: &Request, principal: &PrincipalInfo<'_>, notes: &mut Vec<String>) -> bool {
     let from_arn = request.resource.split(':').nth(4).filter(|account| !account.is_empty());
     let resource_account = request.resource_account.as_deref().filter(|account| !account.is_empty()).or(from_arn);
@@ -338,6 +367,9 @@ fn same_account(request: &Request, principal: &PrincipalInfo<'_>, notes: &mut Ve
 
 fn decide(set: &PolicySet, gates: &[Gate<'_>], assessed: &[(usize, Assessed<'_>)], principal: &PrincipalInfo<'_>, same_account: bool, resolution: Resolution) -> Outcome {
     let service = principal.kind == PrincipalKind::Service;
+    // The account root user has every permission without identity-based
+    // policies; only organization policies and explicit denies limit it.
+    let root = principal.kind == PrincipalKind::Root;
     let counting = |effect: Effect| {
         assessed
             .iter()
@@ -390,20 +422,27 @@ fn decide(set: &PolicySet, gates: &[Gate<'_>], assessed: &[(usize, Assessed<'_>)
                 } else if same_account {
                     // NOTE: AWS lets a same-account resource policy that names
                     // a user or role session skip an implicit deny in the
-                    // boundary or session policy; this flow still requires
-                    // both, which can only turn an Allow into a deny.
-                    if identity.is_empty() && resource.is_empty() {
+                    // boundary or session policy. This flow still requires
+                    // both, so it can only turn an Allow into a deny.
+                    // A resource policy that names only the account delegates
+                    // to the account's identity-based policies, so it grants
+                    // nothing by itself.
+                    let direct = resource.iter().any(|index| assessed.get(*index).is_some_and(|(_, item)| !item.via_account));
+                    if identity.is_empty() && !direct && !root {
                         return blocked(identity_gate, PolicyType::Identity);
                     }
                 } else {
-                    if identity.is_empty() {
+                    if identity.is_empty() && !root {
                         return blocked(identity_gate, PolicyType::Identity);
                     }
                     if set.resource.is_none() || resource.is_empty() {
                         return blocked(resource_gate, PolicyType::ResourceBased);
                     }
                 }
-                matched.extend(resource);
+                // In the same account, a statement that only names the
+                // account granted nothing by itself, so it is not listed.
+                let granting = |index: &usize| !same_account || assessed.get(*index).is_some_and(|(_, item)| !item.via_account);
+                matched.extend(resource.into_iter().filter(granting));
                 matched.extend(identity);
             }
             Gate::Boundary(_) => {
@@ -431,7 +470,13 @@ fn decide(set: &PolicySet, gates: &[Gate<'_>], assessed: &[(usize, Assessed<'_>)
 
 /// Lists the policies behind a blocking gate and its Allow statements that
 /// nearly applied.
-fn describe_block(set: &PolicySet, gates: &[Gate<'_>], gate: usize, assessed: &[(usize, Assessed<'_>)]) -> (Vec<PolicyRef>, Vec<NearMiss>) {
+fn describe_block(
+    set: &PolicySet,
+    gates: &[Gate<'_>],
+    gate: usize,
+    assessed: &[(usize, Assessed<'_>)],
+    context: &Context,
+) -> (Vec<PolicyRef>, Vec<NearMiss>) {
     let reference = |policy: &Policy, policy_type: PolicyType, level: Option<&str>| PolicyRef {
         name: policy.name.clone(),
         policy_type,
@@ -459,12 +504,12 @@ fn describe_block(set: &PolicySet, gates: &[Gate<'_>], gate: usize, assessed: &[
     let near_misses = assessed
         .iter()
         .filter(|(g, item)| *g == gate && item.statement.effect == Effect::Allow && item.miss != Miss::Action)
-        .filter_map(|(_, item)| near_miss(item))
+        .filter_map(|(_, item)| near_miss(item, context))
         .collect();
     (policies, near_misses)
 }
 
-fn near_miss(item: &Assessed<'_>) -> Option<NearMiss> {
+fn near_miss(item: &Assessed<'_>, context: &Context) -> Option<NearMiss> {
     let statement = item.statement;
     let (reason, span) = match item.miss {
         Miss::None => ("its outcome depends on context keys that are unknown".to_string(), statement.span.clone()),
@@ -480,7 +525,16 @@ fn near_miss(item: &Assessed<'_>) -> Option<NearMiss> {
         }
         Miss::Condition(index) => {
             let clause = statement.conditions.get(index)?;
-            (format!("its condition `{}` on `{}` is not met", clause.operator_name, clause.key), clause.key_span.start..clause.values_span.end)
+            let request_value = match context.get(&clause.key) {
+                Lookup::Present([value]) => format!("the request has `{value}`"),
+                Lookup::Present(values) => format!("the request has {}", values.iter().map(|value| format!("`{value}`")).collect::<Vec<_>>().join(", ")),
+                Lookup::Absent => "the request has no such key".to_string(),
+                Lookup::Unknown => "the request's value is unknown".to_string(),
+            };
+            (
+                format!("its condition `{}` on `{}` is not met: {request_value}", clause.operator.name(), clause.key),
+                clause.key_span.start..clause.values_span.end,
+            )
         }
     };
     Some(NearMiss { statement: item.matched(), reason, span })

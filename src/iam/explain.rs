@@ -1,5 +1,5 @@
 //! Renders an evaluation as a diagnostic that underlines the statements
-//! that decided it and says what to change.
+//! that decided it and suggests what to change.
 
 use super::evaluate::{Evaluation, MatchedStatement};
 use super::{Decision, Effect, PolicyType, Request};

@@ -1,12 +1,12 @@
 //! An IAM policy evaluator with AWS semantics that explains its decision.
 //!
-//! `policy` parses documents with byte spans, `matching` implements the
-//! wildcard and ARN matching, `condition` the condition operators (with
-//! `values` for dates, IP ranges and base64), `variables` the `${…}` policy
-//! variables, `principal` the `Principal` element, `context` the request
-//! context, `evaluate` the decision flow across policy types, `explain` the
-//! diagnostic that shows the decision, and `simulate` the case files of the
-//! `simulate` command.
+//! `policy` parses documents with byte spans. `matching` implements the
+//! wildcard and ARN matching, and `condition` the condition operators, with
+//! `values` for dates, IP ranges and base64. `variables` substitutes the
+//! `${…}` policy variables and `principal` matches the `Principal` element.
+//! `context` stores the request context, `evaluate` runs the decision flow across
+//! policy types, and `explain` builds the diagnostic that shows the decision.
+//! `simulate` reads the case files of the `simulate` command.
 
 pub mod condition;
 pub mod context;

@@ -4,7 +4,7 @@
 use std::ops::Range;
 
 use super::condition::{self, Clause};
-use super::matching::Pattern;
+use super::matching;
 use super::variables::Template;
 use super::PolicyType;
 use crate::finding::Finding;
@@ -47,20 +47,99 @@ pub enum Effect {
     Deny,
 }
 
-/// `Action` or, when `negated`, `NotAction`.
+/// `Action` or, when `negated`, `NotAction`. The entries are stored in one
+/// string because large policies list thousands of them: one allocation per
+/// statement keeps parsing fast and the model small.
 #[derive(Debug, Clone)]
 pub struct Actions {
     pub negated: bool,
-    pub patterns: Vec<Pattern>,
+    text: Box<str>,
+    /// The end offset of each entry in `text`.
+    ends: Box<[usize]>,
     pub span: Range<usize>,
+}
+
+impl Actions {
+    fn new<'a>(negated: bool, entries: impl Iterator<Item = &'a str> + Clone, span: Range<usize>) -> Actions {
+        let mut text = String::with_capacity(entries.clone().map(str::len).sum());
+        let mut ends = Vec::with_capacity(entries.clone().count());
+        for entry in entries {
+            text.push_str(entry);
+            ends.push(text.len());
+        }
+        Actions { negated, text: text.into_boxed_str(), ends: ends.into_boxed_slice(), span }
+    }
+
+    /// Lists the entries as written in the policy.
+    pub fn entries(&self) -> impl Iterator<Item = &str> + '_ {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts.zip(self.ends.iter().copied()).map(|(start, end)| self.text.get(start..end).unwrap_or_default())
+    }
+
+    /// Tells whether any entry matches `action`, before `NotAction` negation.
+    pub fn lists(&self, action: &str) -> bool {
+        self.entries().any(|entry| action_entry_matches(entry, action))
+    }
+}
+
+/// Matches one `Action` entry such as `rekognition:Describe*` against an
+/// action name, ignoring ASCII case as IAM does. Entries without wildcards,
+/// or with a single trailing `*`, are compared directly; the rest go
+/// through `matching::action_matches`.
+pub fn action_entry_matches(pattern: &str, action: &str) -> bool {
+    let Some(first_wildcard) = pattern.find(['*', '?']) else {
+        return pattern.eq_ignore_ascii_case(action);
+    };
+    let prefix = &pattern[..first_wildcard];
+    if !action.get(..prefix.len()).is_some_and(|head| head.eq_ignore_ascii_case(prefix)) {
+        return false;
+    }
+    if first_wildcard + 1 == pattern.len() && pattern.ends_with('*') {
+        return true;
+    }
+    matching::action_matches(pattern, action)
 }
 
 /// `Resource` or, when `negated`, `NotResource`.
 #[derive(Debug, Clone)]
 pub struct Resources {
     pub negated: bool,
-    pub entries: Vec<Template>,
+    pub entries: OneOrMore<Template>,
     pub span: Range<usize>,
+}
+
+/// A non-empty list that stores its first item inline: most policy lists
+/// have one entry, and large policies have thousands of lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OneOrMore<T> {
+    first: T,
+    rest: Box<[T]>,
+}
+
+impl<T> OneOrMore<T> {
+    /// Collects `items`, or returns `None` when there are none.
+    pub fn collect(items: impl IntoIterator<Item = T>) -> Option<OneOrMore<T>> {
+        let mut items = items.into_iter();
+        let first = items.next()?;
+        Some(OneOrMore { first, rest: items.collect() })
+    }
+
+    pub fn first(&self) -> &T {
+        &self.first
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &T> + Clone {
+        std::iter::once(&self.first).chain(self.rest.iter())
+    }
+
+    pub fn len(&self) -> usize {
+        1 + self.rest.len()
+    }
+
+    /// Always false; present because `len` is.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
 }
 
 /// `Principal` or, when `negated`, `NotPrincipal`.
@@ -208,6 +287,7 @@ pub fn parse_policy(name: &str, node: &Node, source: &SourceText) -> Result<Poli
         .enumerate()
         .map(|(index, statement)| parse_statement(index, statement, variables, source))
         .collect::<Result<Vec<_>, _>>()?;
+    check_unique_sids(&statement_member.value, source)?;
 
     Ok(Policy { name: name.to_string(), source: source.clone(), span: node.span.clone(), version, statements })
 }
@@ -240,6 +320,22 @@ pub fn parse_policy_text(name: &str, text: &str, source_name: &str) -> Result<Po
     parse_policy(name, &node, &source)
 }
 
+/// Rejects a Sid used by two statements, as IAM does. Policies hold tens of
+/// statements, so comparing each pair costs less than building a set.
+fn check_unique_sids(statements: &Node, source: &SourceText) -> Result<(), Finding> {
+    let sids = statements.as_array().unwrap_or_default().iter().filter_map(|statement| statement.get("Sid"));
+    for (position, sid) in sids.clone().enumerate() {
+        let Some(text) = sid.as_str() else { continue };
+        if let Some(first) = sids.clone().take(position).find(|earlier| earlier.as_str() == Some(text)) {
+            return Err(Finding::error("policy::invalid", format!("duplicate Sid `{text}`"))
+                .with_label_in(source, sid.span.clone(), "used again here")
+                .with_label_in(source, first.span.clone(), "first used here")
+                .with_help("give every statement of a policy its own Sid, or leave the Sid out"));
+        }
+    }
+    Ok(())
+}
+
 fn has_percent_escape(text: &str) -> bool {
     text.as_bytes().windows(3).any(|window| window[0] == b'%' && window[1].is_ascii_hexdigit() && window[2].is_ascii_hexdigit())
 }
@@ -254,53 +350,100 @@ fn parse_statement(index: usize, node: &Node, variables: bool, source: &SourceTe
             r#"write the statement as {"Effect": "Allow", "Action": "...", "Resource": "..."}"#,
         ));
     };
-    check_keys(members, &STATEMENT_KEYS, "statement", source)?;
+    let elements = StatementElements::find(members, source)?;
 
-    let sid = node.get("Sid").map(|sid| expect_string(sid, "Sid", source).map(str::to_string)).transpose()?;
-    let effect = parse_effect(node, index, source)?;
-    let actions = parse_actions(node, index, source)?;
-    let resources = parse_resources(node, index, variables, source)?;
-    let principals = parse_principals(node, source)?;
-    let conditions = match node.get("Condition") {
-        Some(block) => condition::parse_block(block, variables, source)?,
+    let sid = elements.sid.map(|sid| expect_string(&sid.value, "Sid", source).map(str::to_string)).transpose()?;
+    let effect = parse_effect(&elements, node, index, source)?;
+    let actions = parse_actions(&elements, node, index, source)?;
+    let resources = parse_resources(&elements, node, index, variables, source)?;
+    let principals = parse_principals(&elements, source)?;
+    let conditions = match elements.condition {
+        Some(block) => condition::parse_block(&block.value, variables, source)?,
         None => Vec::new(),
     };
 
     Ok(Statement { index, sid, span: node.span.clone(), effect, actions, resources, principals, conditions })
 }
 
+/// The members of a statement object by element name, found in one pass.
+#[derive(Default)]
+struct StatementElements<'a> {
+    sid: Option<&'a json::Member>,
+    effect: Option<&'a json::Member>,
+    action: Option<&'a json::Member>,
+    not_action: Option<&'a json::Member>,
+    resource: Option<&'a json::Member>,
+    not_resource: Option<&'a json::Member>,
+    principal: Option<&'a json::Member>,
+    not_principal: Option<&'a json::Member>,
+    condition: Option<&'a json::Member>,
+}
+
+impl<'a> StatementElements<'a> {
+    /// Sorts the members into elements, rejecting unknown ones. The JSON
+    /// parser has already rejected duplicate keys.
+    fn find(members: &'a [json::Member], source: &SourceText) -> Result<StatementElements<'a>, Finding> {
+        let mut elements = StatementElements::default();
+        for member in members {
+            let slot = match member.key.as_str() {
+                "Sid" => &mut elements.sid,
+                "Effect" => &mut elements.effect,
+                "Action" => &mut elements.action,
+                "NotAction" => &mut elements.not_action,
+                "Resource" => &mut elements.resource,
+                "NotResource" => &mut elements.not_resource,
+                "Principal" => &mut elements.principal,
+                "NotPrincipal" => &mut elements.not_principal,
+                "Condition" => &mut elements.condition,
+                _ => return Err(unknown_element(member, &STATEMENT_KEYS, "statement", source)),
+            };
+            *slot = Some(member);
+        }
+        Ok(elements)
+    }
+}
+
 /// Rejects keys outside `allowed`, suggesting the closest allowed key.
-fn check_keys(members: &[json::Member], allowed: &[&str], what: &str, source: &SourceText) -> Result<(), Finding> {
-    let Some(unknown) = members.iter().find(|member| !allowed.contains(&member.key.as_str())) else {
-        return Ok(());
-    };
+fn check_keys(members: &[json::Member], allowed: &[&str], object_kind: &str, source: &SourceText) -> Result<(), Finding> {
+    match members.iter().find(|member| !allowed.contains(&member.key.as_str())) {
+        Some(unknown) => Err(unknown_element(unknown, allowed, object_kind, source)),
+        None => Ok(()),
+    }
+}
+
+fn unknown_element(unknown: &json::Member, allowed: &[&str], object_kind: &str, source: &SourceText) -> Finding {
     let closest = allowed
         .iter()
         .map(|key| (condition::edit_distance(&unknown.key.to_ascii_lowercase(), &key.to_ascii_lowercase()), *key))
         .min_by_key(|(distance, _)| *distance);
     let help = match closest {
         Some((distance, key)) if distance <= 2 => format!("did you mean `{key}`? Element names are case-sensitive"),
-        _ => format!("a {what} has only these elements: {}", allowed.join(", ")),
+        _ => format!("a {object_kind} has only these elements: {}", allowed.join(", ")),
     };
-    Err(invalid_element(source, unknown.key_span.clone(), format!("unknown {what} element `{}`", unknown.key), "unknown element", help))
+    invalid_element(source, unknown.key_span.clone(), format!("unknown {object_kind} element `{}`", unknown.key), "unknown element", help)
 }
 
 fn expect_string<'a>(node: &'a Node, element: &str, source: &SourceText) -> Result<&'a str, Finding> {
-    node.as_str().ok_or_else(|| {
-        invalid_element(
-            source,
-            node.span.clone(),
-            format!("`{element}` must be a string, found {}", node.type_name()),
-            "not a string",
-            format!("write `{element}` as a double-quoted string"),
-        )
-    })
+    match node.as_str() {
+        Some(text) => Ok(text),
+        None => Err(not_a_string(node, element, source)),
+    }
+}
+
+fn not_a_string(node: &Node, element: &str, source: &SourceText) -> Finding {
+    invalid_element(
+        source,
+        node.span.clone(),
+        format!("`{element}` must be a string, found {}", node.type_name()),
+        "not a string",
+        format!("write `{element}` as a double-quoted string"),
+    )
 }
 
 /// Reads a string or a non-empty array of strings.
-fn string_list<'a>(node: &'a Node, element: &str, source: &SourceText) -> Result<Vec<&'a str>, Finding> {
+fn string_list<'a>(node: &'a Node, element: &str, source: &SourceText) -> Result<StringList<'a>, Finding> {
     let items = match &node.value {
-        Value::String(text) => return Ok(vec![text.as_str()]),
+        Value::String(text) => return Ok(StringList::One(text)),
         Value::Array(items) => items,
         _ => {
             return Err(invalid_element(
@@ -313,19 +456,44 @@ fn string_list<'a>(node: &'a Node, element: &str, source: &SourceText) -> Result
         }
     };
     if items.is_empty() {
-        return Err(invalid_element(
-            source,
-            node.span.clone(),
-            format!("`{element}` must not be an empty list"),
-            "empty list",
-            format!("list at least one entry in `{element}`, or remove the statement"),
-        ));
+        return Err(empty_list(node, element, source));
     }
-    items.iter().map(|item| expect_string(item, element, source)).collect()
+    if let Some(item) = items.iter().find(|item| item.as_str().is_none()) {
+        return Err(not_a_string(item, element, source));
+    }
+    Ok(StringList::Many(items))
 }
 
-fn parse_effect(node: &Node, index: usize, source: &SourceText) -> Result<Effect, Finding> {
-    let Some(effect) = node.get("Effect") else {
+fn empty_list(node: &Node, element: &str, source: &SourceText) -> Finding {
+    invalid_element(
+        source,
+        node.span.clone(),
+        format!("`{element}` must not be an empty list"),
+        "empty list",
+        format!("list at least one entry in `{element}`, or remove the statement"),
+    )
+}
+
+/// A string element or an array whose items are all strings, checked by
+/// `string_list`, read without copying.
+#[derive(Clone, Copy)]
+enum StringList<'a> {
+    One(&'a str),
+    Many(&'a [Node]),
+}
+
+impl<'a> StringList<'a> {
+    fn iter(self) -> impl Iterator<Item = &'a str> + Clone {
+        let (one, many) = match self {
+            StringList::One(text) => (Some(text), [].iter()),
+            StringList::Many(items) => (None, items.iter()),
+        };
+        one.into_iter().chain(many.map(|item| item.as_str().unwrap_or_default()))
+    }
+}
+
+fn parse_effect(elements: &StatementElements<'_>, node: &Node, index: usize, source: &SourceText) -> Result<Effect, Finding> {
+    let Some(effect) = elements.effect.map(|member| &member.value) else {
         return Err(invalid_element(
             source,
             node.span.clone(),
@@ -349,8 +517,13 @@ fn parse_effect(node: &Node, index: usize, source: &SourceText) -> Result<Effect
 
 /// Returns the one member present out of `positive` and `negative`, or an
 /// error when both are.
-fn pick_pair<'a>(node: &'a Node, positive: &str, negative: &str, source: &SourceText) -> Result<Option<(&'a json::Member, bool)>, Finding> {
-    match (node.member(positive), node.member(negative)) {
+fn pick_pair<'a>(
+    pair: (Option<&'a json::Member>, Option<&'a json::Member>),
+    positive: &str,
+    negative: &str,
+    source: &SourceText,
+) -> Result<Option<(&'a json::Member, bool)>, Finding> {
+    match pair {
         (Some(_), Some(second)) => Err(invalid_element(
             source,
             second.key_span.clone(),
@@ -364,8 +537,8 @@ fn pick_pair<'a>(node: &'a Node, positive: &str, negative: &str, source: &Source
     }
 }
 
-fn parse_actions(node: &Node, index: usize, source: &SourceText) -> Result<Actions, Finding> {
-    let Some((member, negated)) = pick_pair(node, "Action", "NotAction", source)? else {
+fn parse_actions(elements: &StatementElements<'_>, node: &Node, index: usize, source: &SourceText) -> Result<Actions, Finding> {
+    let Some((member, negated)) = pick_pair((elements.action, elements.not_action), "Action", "NotAction", source)? else {
         return Err(invalid_element(
             source,
             node.span.clone(),
@@ -374,12 +547,12 @@ fn parse_actions(node: &Node, index: usize, source: &SourceText) -> Result<Actio
             "add \"Action\" with the actions the statement covers, such as \"rekognition:DistributeDatasetEntries\"",
         ));
     };
-    let patterns = string_list(&member.value, &member.key, source)?.into_iter().map(Pattern::parse).collect();
-    Ok(Actions { negated, patterns, span: member.value.span.clone() })
+    let entries = string_list(&member.value, &member.key, source)?;
+    Ok(Actions::new(negated, entries.iter(), member.value.span.clone()))
 }
 
-fn parse_resources(node: &Node, index: usize, variables: bool, source: &SourceText) -> Result<Resources, Finding> {
-    let Some((member, negated)) = pick_pair(node, "Resource", "NotResource", source)? else {
+fn parse_resources(elements: &StatementElements<'_>, node: &Node, index: usize, variables: bool, source: &SourceText) -> Result<Resources, Finding> {
+    let Some((member, negated)) = pick_pair((elements.resource, elements.not_resource), "Resource", "NotResource", source)? else {
         return Err(invalid_element(
             source,
             node.span.clone(),
@@ -388,12 +561,15 @@ fn parse_resources(node: &Node, index: usize, variables: bool, source: &SourceTe
             "add \"Resource\" with the ARNs the statement covers, or \"*\"; Resource or NotResource is required",
         ));
     };
-    let entries = string_list(&member.value, &member.key, source)?.into_iter().map(|entry| Template::parse(entry, variables)).collect();
+    let list = string_list(&member.value, &member.key, source)?;
+    let Some(entries) = OneOrMore::collect(list.iter().map(|entry| Template::parse(entry, variables))) else {
+        return Err(empty_list(&member.value, &member.key, source));
+    };
     Ok(Resources { negated, entries, span: member.value.span.clone() })
 }
 
-fn parse_principals(node: &Node, source: &SourceText) -> Result<Option<Principals>, Finding> {
-    let Some((member, negated)) = pick_pair(node, "Principal", "NotPrincipal", source)? else {
+fn parse_principals(elements: &StatementElements<'_>, source: &SourceText) -> Result<Option<Principals>, Finding> {
+    let Some((member, negated)) = pick_pair((elements.principal, elements.not_principal), "Principal", "NotPrincipal", source)? else {
         return Ok(None);
     };
     let value = &member.value;
@@ -421,7 +597,7 @@ fn parse_principals(node: &Node, source: &SourceText) -> Result<Option<Principal
                         "use AWS, Service, Federated or CanonicalUser",
                     ));
                 }
-                for text in string_list(&kind.value, &kind.key, source)? {
+                for text in string_list(&kind.value, &kind.key, source)?.iter() {
                     entries.push(match kind.key.as_str() {
                         "AWS" if text == "*" => PrincipalEntry::Anyone,
                         "AWS" => PrincipalEntry::Aws(text.to_string()),
@@ -458,6 +634,33 @@ mod tests {
     }
 
     #[test]
+    fn action_patterns_match_like_iam() {
+        let cases = [
+            ("rekognition:DistributeDatasetEntries", "rekognition:distributedatasetentries", true),
+            ("rekognition:*", "REKOGNITION:DistributeDatasetEntries", true),
+            ("rekognition:*", "rekognitio:x", false),
+            ("*", "s3:GetObject", true),
+            ("rekognition:*Dataset*", "rekognition:DistributeDatasetEntries", true),
+            ("rekognition:Describe?", "rekognition:DescribeX", true),
+            ("rekognition:Describe?", "rekognition:Describe", false),
+            ("s3:Get*Tagging", "s3:GetObjectTagging", true),
+            ("s3:Get*Tagging", "s3:GetObject", false),
+        ];
+        for (pattern, action, expected) in cases {
+            assert_eq!(action_entry_matches(pattern, action), expected, "{pattern} against {action}");
+            assert_eq!(matching::action_matches(pattern, action), expected, "matching::action_matches({pattern}, {action})");
+        }
+    }
+
+    #[test]
+    fn action_entries_keep_order() {
+        let actions = Actions::new(false, ["s3:Get*", "", "rekognition:*"].into_iter(), 0..0);
+        assert_eq!(actions.entries().collect::<Vec<_>>(), vec!["s3:Get*", "", "rekognition:*"]);
+        assert!(actions.lists("rekognition:DistributeDatasetEntries"));
+        assert!(!actions.lists("iam:PassRole"));
+    }
+
+    #[test]
     fn url_encoded_text_is_decoded() {
         let encoded = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22s3%3AGet%2B%22%2C%22Resource%22%3A%22*%22%7D%5D%7D";
         let policy = parse(encoded).unwrap();
@@ -467,7 +670,7 @@ mod tests {
     #[test]
     fn plain_json_with_percent_stays() {
         let policy = parse(r#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::a%41b/*"}}"#).unwrap();
-        assert_eq!(policy.statements[0].resources.entries[0].raw, "arn:aws:s3:::a%41b/*");
+        assert_eq!(policy.statements[0].resources.entries.first().static_text(), Some("arn:aws:s3:::a%41b/*"));
     }
 
     #[test]
@@ -494,6 +697,7 @@ mod tests {
             (r#"["not a policy"]"#, "must be a JSON object"),
             (r#"{"Version": "2012-10-17"}"#, "missing `Statement`"),
             (r#"{"Statement": [1]}"#, "must be an object"),
+            (r#"{"Statement": [{"Sid": "A", "Effect": "Allow", "Action": "*", "Resource": "*"}, {"Sid": "A", "Effect": "Deny", "Action": "*", "Resource": "*"}]}"#, "duplicate Sid `A`"),
         ];
         for (text, expected) in cases {
             match parse(text) {

@@ -2,7 +2,7 @@
 //! optionally, the expected decision. The `simulate` command and the tests
 //! read them.
 //!
-//! A file holds one case object or an array of them. Policies are JSON
+//! A file contains one case object or an array of them. Policies are JSON
 //! objects inside the file, so that diagnostics point into it, or strings of
 //! plain or URL-encoded JSON as the IAM API returns them.
 
@@ -58,7 +58,7 @@ pub fn load_cases(source: &SourceText) -> Result<CaseFile, Finding> {
             Ok(CaseFile { cases, is_array: true })
         }
         Value::Object(_) => Ok(CaseFile { cases: vec![parse_case(&root, 0, source)?], is_array: false }),
-        _ => Err(input_error(source, root.span.clone(), format!("a case file holds a case object or an array of them, found {}", root.type_name()), "not a case")),
+        _ => Err(input_error(source, root.span.clone(), format!("a case file must contain a case object or an array of them, found {}", root.type_name()), "not a case")),
     }
 }
 
@@ -68,23 +68,23 @@ fn input_error(source: &SourceText, span: Range<usize>, message: impl Into<Strin
         .with_help("a case is {\"name\", \"request\": {\"principal\", \"action\", \"resource\"}, \"identityPolicies\": [...], \"expected\": {\"decision\"}}")
 }
 
-fn check_keys(node: &Node, allowed: &[&str], what: &str, source: &SourceText) -> Result<(), Finding> {
+fn check_keys(node: &Node, allowed: &[&str], object_kind: &str, source: &SourceText) -> Result<(), Finding> {
     for member in node.as_object().unwrap_or_default() {
         if !allowed.contains(&member.key.as_str()) {
-            return Err(Finding::error("input::invalid", format!("unknown {what} field `{}`", member.key))
+            return Err(Finding::error("input::invalid", format!("unknown {object_kind} field `{}`", member.key))
                 .with_label_in(source, member.key_span.clone(), "unknown field")
-                .with_help(format!("a {what} has these fields: {}", allowed.join(", "))));
+                .with_help(format!("a {object_kind} has these fields: {}", allowed.join(", "))));
         }
     }
     Ok(())
 }
 
-fn required<'a>(node: &'a Node, key: &str, what: &str, source: &SourceText) -> Result<&'a Node, Finding> {
-    node.get(key).ok_or_else(|| input_error(source, node.span.clone(), format!("the {what} has no `{key}`"), "incomplete"))
+fn required<'a>(node: &'a Node, key: &str, object_kind: &str, source: &SourceText) -> Result<&'a Node, Finding> {
+    node.get(key).ok_or_else(|| input_error(source, node.span.clone(), format!("the {object_kind} has no `{key}`"), "incomplete"))
 }
 
-fn string_field(node: &Node, key: &str, what: &str, source: &SourceText) -> Result<String, Finding> {
-    let value = required(node, key, what, source)?;
+fn string_field(node: &Node, key: &str, object_kind: &str, source: &SourceText) -> Result<String, Finding> {
+    let value = required(node, key, object_kind, source)?;
     value
         .as_str()
         .map(str::to_string)

@@ -11,19 +11,20 @@ use super::matching::{Part, Pattern};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Segment {
     /// Text written in the policy, where `*` and `?` are wildcards.
-    Text(String),
+    Text(Box<str>),
     /// Text from an escape such as `${*}`, which never acts as a wildcard.
-    Literal(String),
-    Variable { key: String, default: Option<String> },
+    Literal(Box<str>),
+    Variable { key: Box<str>, default: Option<Box<str>> },
 }
 
-/// A policy string split into text and variables. Without variables the
-/// wildcard pattern is compiled once, at parse time.
-#[derive(Debug, Clone)]
-pub struct Template {
-    pub raw: String,
-    pub segments: Vec<Segment>,
-    compiled: Option<Pattern>,
+/// A policy string split into text and variables. Most strings have no
+/// variables and stay one boxed string, which keeps large policies small.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Template {
+    /// Exactly `*`, the most common entry, kept without an allocation.
+    Any,
+    Static(Box<str>),
+    Dynamic(Box<[Segment]>),
 }
 
 /// Keys that a resolution found absent or unknown, in the policy's spelling.
@@ -71,29 +72,54 @@ pub enum Resolved<'a> {
 impl Template {
     /// Splits `raw` into segments. With `variables` false the whole string is text.
     pub fn parse(raw: &str, variables: bool) -> Template {
-        let segments = if variables { split_variables(raw) } else { vec![Segment::Text(raw.to_string())] };
-        let has_variables = segments.iter().any(|segment| matches!(segment, Segment::Variable { .. }));
-        let compiled = if has_variables {
-            None
-        } else {
-            let parts: Vec<Part<'_>> = segments.iter().map(static_part).collect();
-            Some(Pattern::from_parts(&parts))
-        };
-        Template { raw: raw.to_string(), segments, compiled }
+        if raw == "*" {
+            return Template::Any;
+        }
+        if !variables || !raw.contains("${") {
+            return Template::Static(raw.into());
+        }
+        match split_variables(raw) {
+            segments if segments.iter().all(|segment| matches!(segment, Segment::Text(_))) => Template::Static(raw.into()),
+            segments => Template::Dynamic(segments.into_boxed_slice()),
+        }
     }
 
-    /// The compiled pattern, when the template has no variables.
-    pub fn pattern(&self) -> Option<&Pattern> {
-        self.compiled.as_ref()
+    /// Returns the text of a template without variables or escapes.
+    pub fn static_text(&self) -> Option<&str> {
+        match self {
+            Template::Any => Some("*"),
+            Template::Static(text) => Some(text),
+            Template::Dynamic(_) => None,
+        }
     }
 
-    /// Substitutes every variable from `context`. Substituted values are
-    /// literal text, so a tag value containing `*` is not a wildcard.
+    /// Tells whether the template is exactly `*`.
+    pub fn is_match_all(&self) -> bool {
+        self.static_text() == Some("*")
+    }
+
+    /// Builds the wildcard pattern after substituting every variable from
+    /// `context`. Substituted values are literal text, so a tag value
+    /// containing `*` is not a wildcard.
+    pub fn pattern(&self, context: &Context, log: &mut KeyLog) -> Result<Pattern, Resolved<'static>> {
+        match self.resolve(context, log) {
+            Resolved::Parts(parts) => Ok(Pattern::from_parts(&parts)),
+            Resolved::Missing => Err(Resolved::Missing),
+            Resolved::Unknown => Err(Resolved::Unknown),
+        }
+    }
+
+    /// Substitutes every variable from `context`.
     pub fn resolve<'a>(&'a self, context: &'a Context, log: &mut KeyLog) -> Resolved<'a> {
-        let mut parts = Vec::with_capacity(self.segments.len());
+        let segments = match self {
+            Template::Any => return Resolved::Parts(vec![Part::Pattern("*")]),
+            Template::Static(text) => return Resolved::Parts(vec![Part::Pattern(text)]),
+            Template::Dynamic(segments) => segments,
+        };
+        let mut parts = Vec::with_capacity(segments.len());
         let mut outcome_missing = false;
         let mut outcome_unknown = false;
-        for segment in &self.segments {
+        for segment in segments.iter() {
             match segment {
                 Segment::Text(text) => parts.push(Part::Pattern(text)),
                 Segment::Literal(text) => parts.push(Part::Literal(text)),
@@ -130,32 +156,22 @@ impl Template {
     }
 
     /// Resolves and joins the parts into plain text, for equality operators.
-    pub fn resolve_text(&self, context: &Context, log: &mut KeyLog) -> Result<String, Resolved<'static>> {
-        if self.compiled.is_some() {
-            return Ok(self.segments.iter().map(segment_text).collect());
+    pub fn resolve_text<'a>(&'a self, context: &'a Context, log: &mut KeyLog) -> Result<std::borrow::Cow<'a, str>, Resolved<'static>> {
+        if let Some(text) = self.static_text() {
+            return Ok(std::borrow::Cow::Borrowed(text));
         }
         match self.resolve(context, log) {
-            Resolved::Parts(parts) => Ok(parts.iter().map(|part| match part {
-                Part::Pattern(text) | Part::Literal(text) => *text,
-            }).collect()),
+            Resolved::Parts(parts) => Ok(std::borrow::Cow::Owned(
+                parts
+                    .iter()
+                    .map(|part| match part {
+                        Part::Pattern(text) | Part::Literal(text) => *text,
+                    })
+                    .collect(),
+            )),
             Resolved::Missing => Err(Resolved::Missing),
             Resolved::Unknown => Err(Resolved::Unknown),
         }
-    }
-}
-
-fn static_part(segment: &Segment) -> Part<'_> {
-    match segment {
-        Segment::Text(text) => Part::Pattern(text),
-        Segment::Literal(text) => Part::Literal(text),
-        Segment::Variable { .. } => Part::Literal(""),
-    }
-}
-
-fn segment_text(segment: &Segment) -> &str {
-    match segment {
-        Segment::Text(text) | Segment::Literal(text) => text,
-        Segment::Variable { .. } => "",
     }
 }
 
@@ -175,7 +191,7 @@ fn split_variables(raw: &str) -> Vec<Segment> {
         match inner {
             "*" | "?" | "$" => {
                 flush(&mut segments, &mut text);
-                segments.push(Segment::Literal(inner.to_string()));
+                segments.push(Segment::Literal(inner.into()));
             }
             _ => {
                 flush(&mut segments, &mut text);
@@ -190,7 +206,7 @@ fn split_variables(raw: &str) -> Vec<Segment> {
 
 fn flush(segments: &mut Vec<Segment>, text: &mut String) {
     if !text.is_empty() {
-        segments.push(Segment::Text(std::mem::take(text)));
+        segments.push(Segment::Text(std::mem::take(text).into_boxed_str()));
     }
 }
 
@@ -199,10 +215,10 @@ fn parse_variable(inner: &str) -> Segment {
     if let Some((key, default)) = inner.split_once(',') {
         let default = default.trim();
         if let Some(quoted) = default.strip_prefix('\'').and_then(|rest| rest.strip_suffix('\'')) {
-            return Segment::Variable { key: key.trim().to_string(), default: Some(quoted.to_string()) };
+            return Segment::Variable { key: key.trim().into(), default: Some(quoted.into()) };
         }
     }
-    Segment::Variable { key: inner.trim().to_string(), default: None }
+    Segment::Variable { key: inner.trim().into(), default: None }
 }
 
 #[cfg(test)]
@@ -210,35 +226,35 @@ mod tests {
     use super::*;
 
     fn variable(key: &str, default: Option<&str>) -> Segment {
-        Segment::Variable { key: key.into(), default: default.map(str::to_string) }
+        Segment::Variable { key: key.into(), default: default.map(Into::into) }
     }
 
     #[test]
     fn split_text_variables_and_escapes() {
         let template = Template::parse("a/${aws:username}/${*}/${aws:x ,  'd e'}", true);
         assert_eq!(
-            template.segments,
-            vec![
+            template,
+            Template::Dynamic(Box::new([
                 Segment::Text("a/".into()),
                 variable("aws:username", None),
                 Segment::Text("/".into()),
                 Segment::Literal("*".into()),
                 Segment::Text("/".into()),
                 variable("aws:x", Some("d e")),
-            ]
+            ]))
         );
     }
 
     #[test]
     fn old_version_keeps_text_literal() {
         let template = Template::parse("a/${aws:username}", false);
-        assert_eq!(template.segments, vec![Segment::Text("a/${aws:username}".into())]);
+        assert_eq!(template.static_text(), Some("a/${aws:username}"));
     }
 
     #[test]
     fn unclosed_variable_stays_text() {
         let template = Template::parse("a/${aws:username", true);
-        assert_eq!(template.segments, vec![Segment::Text("a/${aws:username".into())]);
+        assert_eq!(template.static_text(), Some("a/${aws:username"));
     }
 
     #[test]
