@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::{IdentityPolicies, Location};
 use crate::finding::Finding;
-use crate::iam::{self, Policy};
+use crate::iam::{self, Policy, PolicyType};
 use crate::json::Node;
 use crate::source::SourceText;
 
@@ -241,11 +241,12 @@ fn collect_entity_policies(
                 .with_label_in(source, inline.span.clone(), "this policy")
                 .with_help("copy the entity from `aws iam get-account-authorization-details` unchanged"));
         };
-        policies.identity.push(parse_document(&format!("{owner} inline policy {policy_name}"), document, source)?);
+        let name = format!("{owner} inline policy {policy_name}");
+        policies.identity.push(parse_document(&name, document, source, PolicyType::Identity)?);
     }
     for attached in entity.get("AttachedManagedPolicies").and_then(Node::as_array).unwrap_or_default() {
         let Some(arn) = attached.get("PolicyArn").and_then(Node::as_str) else { continue };
-        match managed.default_version(arn)? {
+        match managed.default_version(arn, PolicyType::Identity)? {
             Some(policy) => policies.identity.push(policy),
             None => return Ok(Err(missing_managed_policy(arn, owner))),
         }
@@ -261,7 +262,7 @@ fn collect_boundary(
     let Some(arn) = entity.get("PermissionsBoundary").and_then(|boundary| boundary.get("PermissionsBoundaryArn")).and_then(Node::as_str) else {
         return Ok(Ok(()));
     };
-    match managed.default_version(arn)? {
+    match managed.default_version(arn, PolicyType::PermissionsBoundary)? {
         Some(policy) => {
             policies.boundary = Some(policy);
             Ok(Ok(()))
@@ -286,7 +287,7 @@ struct ManagedPolicies<'a> {
 impl ManagedPolicies<'_> {
     /// Parses the default version of a managed policy, or returns `None`
     /// when the snapshot does not hold it.
-    fn default_version(&self, arn: &str) -> Result<Option<Policy>, Finding> {
+    fn default_version(&self, arn: &str, policy_type: PolicyType) -> Result<Option<Policy>, Finding> {
         let policies = self.details.get("Policies").and_then(Node::as_array).unwrap_or_default();
         let Some(policy) = policies.iter().find(|policy| policy.get("Arn").and_then(Node::as_str) == Some(arn)) else {
             return Ok(None);
@@ -301,17 +302,20 @@ impl ManagedPolicies<'_> {
         let Some(document) = version.and_then(|version| version.get("Document")) else {
             return Ok(None);
         };
-        parse_document(&format!("managed policy {name}"), document, self.source).map(Some)
+        parse_document(&format!("managed policy {name}"), document, self.source, policy_type).map(Some)
     }
 }
 
 /// Parses a policy document that is either embedded JSON or a string of
-/// (URL-encoded) JSON, as the IAM API returns it.
-pub fn parse_document(name: &str, document: &Node, source: &SourceText) -> Result<Policy, Finding> {
-    match document.as_str() {
-        Some(text) => iam::parse_policy_text(name, text, &format!("{} ({name})", source.name())),
-        None => iam::parse_policy(name, document, source),
-    }
+/// (URL-encoded) JSON, as the IAM API returns it, and checks the elements
+/// that depend on the policy type (such as `Principal`).
+pub fn parse_document(name: &str, document: &Node, source: &SourceText, policy_type: PolicyType) -> Result<Policy, Finding> {
+    let policy = match document.as_str() {
+        Some(text) => iam::parse_policy_text(name, text, &format!("{} ({name})", source.name()))?,
+        None => iam::parse_policy(name, document, source)?,
+    };
+    policy.check_for(policy_type)?;
+    Ok(policy)
 }
 
 fn read_tags(entity: &Node) -> BTreeMap<String, String> {

@@ -28,7 +28,7 @@ use super::{
     ClientFacts, DatasetDescription, DatasetFacts, Facts, Known, LabelStats, ListedDataset, ProjectFacts, Role,
 };
 use crate::finding::Finding;
-use crate::iam::PolicyLevel;
+use crate::iam::{PolicyLevel, PolicyType};
 use crate::json::{self, Node};
 use crate::source::SourceText;
 
@@ -252,7 +252,8 @@ impl Snapshot {
                     .iter()
                     .enumerate()
                     .map(|(number, document)| {
-                        principal::parse_document(&format!("SCP {} at {name}", number + 1), document, &self.source)
+                        let policy_name = format!("SCP {} at {name}", number + 1);
+                        principal::parse_document(&policy_name, document, &self.source, PolicyType::ServiceControlPolicy)
                     })
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok(PolicyLevel { name, policies })
