@@ -188,7 +188,7 @@ impl Policy {
                     return Err(invalid_element(
                         &self.source,
                         principals.key_span.clone(),
-                        format!("a {policy_type} must not name a principal, but `{}` does", self.name),
+                        format!("{policy_type} `{}` must not name a principal", self.name),
                         "not allowed here",
                         "remove the element: the principal is whoever the policy is attached to",
                     ));
