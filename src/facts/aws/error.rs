@@ -128,8 +128,17 @@ where
 }
 
 fn credentials_error(call: Call<'_>, detail: &str) -> AwsError {
+    let message = if detail.to_ascii_lowercase().contains("no credentials") {
+        format!(
+            "no AWS credentials were found for {}: the default chain (environment, shared config and credentials files, \
+             SSO, web identity, container and instance metadata) has none",
+            call.action()
+        )
+    } else {
+        format!("the AWS credentials for {} are not valid: {}", call.action(), first_line(detail))
+    };
     AwsError {
-        message: format!("{} could not be signed with valid AWS credentials: {}", call.action(), first_line(detail)),
+        message,
         help: "configure credentials: run `aws configure` or `aws sso login`, pass --profile NAME, or set \
                AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; try the tool without an account with --emulator examples/world.json"
             .into(),

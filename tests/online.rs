@@ -1,0 +1,146 @@
+//! Online facts over real HTTP: Rekognition from the emulator, STS and IAM
+//! from moto or a loopback stub, through the CLI and through the library.
+
+#![cfg(feature = "aws")]
+
+mod support;
+
+use std::collections::BTreeMap;
+
+use rekognition_preflight::emulator::{self, EmulatorOptions, World};
+use rekognition_preflight::facts::aws::{self as aws_facts, IdentitySource};
+use rekognition_preflight::facts::snapshot::{CheckTarget, Snapshot};
+use rekognition_preflight::facts::Known;
+use rekognition_preflight::rules::{self, load_rules, Outcome, Phase, Verdict};
+use serde::Deserialize;
+use serde_json::Value;
+
+use support::{cli, redact, run, TempDir, TEST, TRAIN};
+
+#[derive(Debug, Deserialize)]
+struct Case {
+    name: String,
+    world: String,
+    test: Option<String>,
+}
+
+/// Rule name to outcome, from `--format json` output.
+fn outcomes(stdout: &str) -> BTreeMap<String, String> {
+    let report: Value = serde_json::from_str(stdout).unwrap_or_else(|error| panic!("not JSON ({error}): {stdout}"));
+    report["results"]
+        .as_array()
+        .expect("results array")
+        .iter()
+        .map(|result| (result["rule"].as_str().unwrap_or_default().to_string(), result["outcome"].as_str().unwrap_or_default().to_string()))
+        .collect()
+}
+
+fn verdict_outcome(verdict: &Verdict, rule: &str) -> Outcome {
+    verdict.results.iter().find(|result| result.rule == rule).map(|result| result.outcome).unwrap_or_else(|| panic!("no result for {rule}"))
+}
+
+#[test]
+fn emulator_matches_snapshot_outcomes() {
+    let cases: Vec<Case> = serde_json::from_str(&support::read("tests/fixtures/online/cases.json")).expect("cases parse");
+    let home = TempDir::new("cases");
+    for case in cases {
+        let world = support::repo_path(&case.world);
+        let test = case.test.as_deref().unwrap_or(TEST);
+        let args = ["check", "--train", TRAIN, "--test", test, "--format", "json"];
+
+        let (offline_exit, offline, _) = run(cli(&home).args(args).arg("--snapshot").arg(&world));
+        let (online_exit, online, stderr) = run(cli(&home).args(args).arg("--emulator").arg(&world));
+
+        assert_eq!(online_exit, offline_exit, "{}: exit codes differ; stderr: {stderr}", case.name);
+        assert_eq!(outcomes(&online), outcomes(&offline), "{}: outcomes differ", case.name);
+    }
+}
+
+#[test]
+fn emulator_check_reports_emulator_mode() {
+    let home = TempDir::new("mode");
+    let world = support::repo_path("examples/world.json");
+    let (exit, stdout, stderr) = run(cli(&home).args(["check", "--train", TRAIN, "--test", TEST, "--format", "json", "--emulator"]).arg(&world));
+
+    assert_eq!(exit, 0, "{stderr}");
+    assert!(outcomes(&stdout).values().all(|outcome| outcome == "pass"));
+}
+
+#[test]
+fn broken_world_file_exits_2() {
+    let home = TempDir::new("broken");
+    let world = home.file("world.json", "{\n  \"rekognition\": {\n    \"region\": \"us-east-1\",\n  }\n}\n");
+    let (exit, stdout, stderr) = run(cli(&home).args(["check", "--train", TRAIN, "--test", TEST, "--emulator"]).arg(&world));
+
+    assert_eq!(exit, 2);
+    assert!(stdout.is_empty());
+    let home_text = home.0.display().to_string();
+    insta::assert_snapshot!(redact(&stderr.replace(&home_text, "TMP")));
+}
+
+#[test]
+fn refused_endpoint_exits_3() {
+    let home = TempDir::new("refused");
+    let endpoint = format!("http://127.0.0.1:{}", support::free_port());
+    let (exit, stdout, stderr) = run(cli(&home).args(["check", "--train", TRAIN, "--test", TEST, "--endpoint-url", &endpoint]));
+
+    assert_eq!(exit, 3);
+    assert!(stdout.is_empty());
+    assert!(stderr.contains(&endpoint), "{stderr}");
+    insta::assert_snapshot!(redact(&stderr));
+}
+
+#[test]
+fn missing_credentials_exit_3() {
+    let home = TempDir::new("credentials");
+    let endpoint = format!("http://127.0.0.1:{}", support::free_port());
+    let mut command = cli(&home);
+    command.env_remove("AWS_ACCESS_KEY_ID").env_remove("AWS_SECRET_ACCESS_KEY");
+    let (exit, _, stderr) = run(command.args(["check", "--train", TRAIN, "--test", TEST, "--endpoint-url", &endpoint]));
+
+    assert_eq!(exit, 3);
+    assert!(stderr.contains("credentials"), "{stderr}");
+    assert!(stderr.contains("aws configure"), "{stderr}");
+    insta::assert_snapshot!(redact(&stderr));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn denied_iam_names_the_permission() {
+    let caller = "arn:aws:sts::111122223333:assumed-role/ml-pipeline/ci-run";
+    let sts = support::stub(200, "text/xml", support::query_caller_identity(caller, "111122223333")).await;
+    let iam = support::stub(403, "text/xml", support::query_access_denied("iam:GetRole")).await;
+    let world = World::from_json(&support::read("examples/world.json"), "world.json").expect("world parses");
+    let emulator = emulator::start(world, EmulatorOptions::default()).await.expect("emulator starts");
+    let session = support::session_with(&sts.endpoint, &iam.endpoint, &emulator.endpoint()).await;
+
+    let target = CheckTarget { train: TRAIN.into(), test: TEST.into(), ..CheckTarget::default() };
+    let gathered = aws_facts::gather(&session, &target, &IdentitySource::Live, &[]).await.expect("facts gathered");
+    let rules = load_rules(&[], &[], &[]).expect("rules load");
+    let verdict = rules::evaluate(&rules, &gathered.facts, Phase::Pre, None);
+
+    assert_eq!(verdict_outcome(&verdict, "principal-allowed"), Outcome::Error);
+    assert_eq!(verdict_outcome(&verdict, "test-dataset-empty"), Outcome::Pass);
+    let message = &verdict.results.iter().find(|result| result.rule == "principal-allowed").expect("result").message;
+    assert!(message.contains("iam:"), "{message}");
+    insta::assert_snapshot!(message);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn denied_rekognition_leaves_facts_unknown() {
+    let body = r#"{"__type":"AccessDeniedException","Message":"not authorized"}"#.to_string();
+    let rekognition = support::stub(400, "application/x-amz-json-1.1", body).await;
+    let session = support::session("http://127.0.0.1:9", &rekognition.endpoint).await;
+    let snapshot = Snapshot::parse("world.json", support::read("examples/world.json")).expect("world parses");
+
+    let target = CheckTarget { train: TRAIN.into(), test: TEST.into(), ..CheckTarget::default() };
+    let gathered = aws_facts::gather(&session, &target, &IdentitySource::World(snapshot), &[]).await.expect("facts gathered");
+    let rules = load_rules(&[], &[], &[]).expect("rules load");
+    let verdict = rules::evaluate(&rules, &gathered.facts, Phase::Pre, None);
+
+    assert_eq!(gathered.facts.test.description, Known::Unknown);
+    assert!(gathered.facts.projects.is_none());
+    assert_eq!(verdict_outcome(&verdict, "test-dataset-empty"), Outcome::Error);
+    assert_eq!(verdict_outcome(&verdict, "datasets-exist"), Outcome::Error);
+    assert!(!verdict.passed());
+    insta::assert_snapshot!(gathered.denials.join("\n"));
+}

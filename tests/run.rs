@@ -1,0 +1,191 @@
+//! `run` against the emulator over real HTTP: the guarded path, injected
+//! faults, datasets that change between the check and the call, and the
+//! exit codes of each. The emulator's call log shows how often
+//! DistributeDatasetEntries was called.
+
+#![cfg(feature = "aws")]
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use rekognition_preflight::cli::check::online::Online;
+use rekognition_preflight::cli::run::{execute, Hooks, RunArgs, RunOutcome};
+use rekognition_preflight::cli::{Cli, Command, Exit};
+use rekognition_preflight::emulator::{self, EmulatorHandle, EmulatorOptions, Fault, FaultRule, Faults, Times, World};
+use rekognition_preflight::facts::aws::session;
+use rekognition_preflight::facts::aws::IdentitySource;
+use rekognition_preflight::facts::snapshot::Snapshot;
+use rekognition_preflight::rules::load_rules;
+
+use support::{TEST, TRAIN};
+
+const DISTRIBUTE: &str = "DistributeDatasetEntries";
+
+fn run_args(extra: &[&str]) -> RunArgs {
+    let mut argv = vec!["rekognition-preflight", "run", "--train", TRAIN, "--test", TEST, "--yes", "--poll-interval", "100ms"];
+    argv.extend_from_slice(extra);
+    let cli = <Cli as clap::Parser>::try_parse_from(argv).expect("valid run arguments");
+    match cli.command {
+        Command::Run(args) => args,
+        other => panic!("expected run, parsed {other:?}"),
+    }
+}
+
+async fn start(world_text: &str, faults: Faults) -> (EmulatorHandle, Online) {
+    let world = World::from_json(world_text, "world.json").expect("the world parses");
+    let options = EmulatorOptions { update_delay: Duration::from_millis(300), faults, ..EmulatorOptions::default() };
+    let handle = emulator::start(world, options).await.expect("the emulator starts");
+    let session = session::emulator(&handle.endpoint(), "us-east-1").await;
+    let snapshot = Snapshot::parse("world.json", world_text.to_string()).expect("the world is a snapshot");
+    let online = Online { session, identity: IdentitySource::World(snapshot), scps: Vec::new(), emulator: None };
+    (handle, online)
+}
+
+async fn run_with(world_text: &str, faults: Faults, extra: &[&str], hooks: Hooks) -> (RunOutcome, EmulatorHandle) {
+    let (handle, online) = start(world_text, faults).await;
+    let rules = load_rules(&[], &[], &[]).expect("the default rules load");
+    let outcome = execute(&run_args(extra), &rules, &online, &hooks).await;
+    (outcome, handle)
+}
+
+fn distribute_calls(handle: &EmulatorHandle) -> usize {
+    handle.calls().iter().filter(|call| call.operation == DISTRIBUTE).count()
+}
+
+fn world() -> String {
+    support::read("examples/world.json")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_splits_and_verifies() {
+    let (outcome, handle) = run_with(&world(), Faults::default(), &[], Hooks::default()).await;
+
+    assert_eq!(outcome.exit, Exit::Pass, "{:?}", outcome.summary);
+    assert!(outcome.summary.executed);
+    assert_eq!(distribute_calls(&handle), 1);
+    let post = outcome.post.expect("post-split rules ran");
+    assert!(post.passed());
+    assert_eq!(post.results.len(), 2);
+    let state = outcome.summary.final_state.expect("final state");
+    assert_eq!(state.train.status, "UPDATE_COMPLETE");
+    assert_eq!(state.test.status, "UPDATE_COMPLETE");
+    assert_eq!(state.train.total_entries.unwrap_or(0) + state.test.total_entries.unwrap_or(0), 120);
+    assert!(state.test.total_entries.unwrap_or(0) > 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttling_is_retried_then_succeeds() {
+    let faults = Faults { throttle_first: 2, ..Faults::default() };
+    let (outcome, handle) = run_with(&world(), faults, &[], Hooks::default()).await;
+
+    assert_eq!(outcome.exit, Exit::Pass, "{:?}", outcome.summary);
+    let throttled = handle.calls().iter().filter(|call| call.error_type.as_deref() == Some("ThrottlingException")).count();
+    assert_eq!(throttled, 2);
+    assert_eq!(distribute_calls(&handle), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn persistent_server_errors_exit_3() {
+    let faults = Faults { rules: vec![FaultRule::new("DescribeDataset", Fault::InternalError, Times::Always)], ..Faults::default() };
+    let (outcome, handle) = run_with(&world(), faults, &[], Hooks::default()).await;
+
+    assert_eq!(outcome.exit, Exit::Runtime);
+    assert!(!outcome.summary.executed);
+    let reason = outcome.summary.reason.unwrap_or_default();
+    assert!(reason.contains("rekognition:DescribeDataset"), "{reason}");
+    assert!(reason.contains("InternalServerError"), "{reason}");
+    let attempts = handle.calls().iter().filter(|call| call.operation == "DescribeDataset").count();
+    assert!(attempts >= session::MAX_ATTEMPTS as usize, "retried {attempts} times");
+    assert_eq!(distribute_calls(&handle), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_filled_before_call_aborts() {
+    let (handle, online) = start(&world(), Faults::default()).await;
+    let handle = std::sync::Arc::new(handle);
+    let filler = std::sync::Arc::clone(&handle);
+    let hooks = Hooks {
+        before_reread: Some(Box::new(move || {
+            let line = r#"{"source-ref":"s3://bucket/late.jpg","defect":1,"defect-metadata":{"class-name":"scratch"}}"#;
+            filler.add_entries(TEST, &[line]).expect("the test dataset exists");
+        })),
+    };
+    let rules = load_rules(&[], &[], &[]).expect("the default rules load");
+    let outcome = execute(&run_args(&[]), &rules, &online, &hooks).await;
+
+    assert_eq!(outcome.exit, Exit::Blocked);
+    assert!(!outcome.summary.executed);
+    let reason = outcome.summary.reason.unwrap_or_default();
+    assert!(reason.contains("now holds 1 entries"), "{reason}");
+    assert_eq!(distribute_calls(&handle), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dataset_deleted_before_call_aborts() {
+    let (handle, online) = start(&world(), Faults::default()).await;
+    let handle = std::sync::Arc::new(handle);
+    let deleter = std::sync::Arc::clone(&handle);
+    let hooks = Hooks { before_reread: Some(Box::new(move || deleter.delete_dataset(TRAIN).expect("the dataset exists"))) };
+    let rules = load_rules(&[], &[], &[]).expect("the default rules load");
+    let outcome = execute(&run_args(&[]), &rules, &online, &hooks).await;
+
+    assert_eq!(outcome.exit, Exit::Blocked);
+    let reason = outcome.summary.reason.unwrap_or_default();
+    assert!(reason.contains("no longer exists"), "{reason}");
+    assert_eq!(distribute_calls(&handle), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn update_failed_exits_4() {
+    let faults = Faults { fail_distribution: true, ..Faults::default() };
+    let (outcome, handle) = run_with(&world(), faults, &[], Hooks::default()).await;
+
+    assert_eq!(outcome.exit, Exit::UpdateFailed);
+    assert!(outcome.summary.executed);
+    let reason = outcome.summary.reason.unwrap_or_default();
+    assert!(reason.contains("UPDATE_FAILED"), "{reason}");
+    assert_eq!(distribute_calls(&handle), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endless_split_times_out() {
+    let faults = Faults { never_complete: true, ..Faults::default() };
+    let started = Instant::now();
+    let (outcome, handle) = run_with(&world(), faults, &["--timeout", "2s"], Hooks::default()).await;
+
+    assert_eq!(outcome.exit, Exit::TimedOut);
+    assert!(started.elapsed() < Duration::from_secs(6), "took {:?}", started.elapsed());
+    let reason = outcome.summary.reason.unwrap_or_default();
+    assert!(reason.contains("may still be running"), "{reason}");
+    assert!(reason.contains("aws rekognition describe-dataset --dataset-arn"), "{reason}");
+    assert_eq!(distribute_calls(&handle), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_check_executes_nothing() {
+    let world = support::read("tests/fixtures/online/test-not-empty.json");
+    let (outcome, handle) = run_with(&world, Faults::default(), &[], Hooks::default()).await;
+
+    assert_eq!(outcome.exit, Exit::Blocked);
+    assert!(!outcome.summary.executed);
+    let verdict = outcome.verdict.expect("the checks ran");
+    assert!(!verdict.passed());
+    assert_eq!(distribute_calls(&handle), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn other_principal_is_rejected() {
+    let (outcome, handle) = run_with(&world(), Faults::default(), &["--principal", "arn:aws:iam::111122223333:role/someone-else"], Hooks::default()).await;
+
+    assert_eq!(outcome.exit, Exit::Input);
+    assert_eq!(distribute_calls(&handle), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn caller_role_as_principal_is_accepted() {
+    let (outcome, handle) = run_with(&world(), Faults::default(), &["--principal", "arn:aws:iam::111122223333:role/ml-pipeline"], Hooks::default()).await;
+
+    assert_eq!(outcome.exit, Exit::Pass, "{:?}", outcome.summary);
+    assert_eq!(distribute_calls(&handle), 1);
+}
