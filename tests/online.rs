@@ -144,3 +144,66 @@ async fn denied_rekognition_leaves_facts_unknown() {
     assert!(!verdict.passed());
     insta::assert_snapshot!(gathered.denials.join("\n"));
 }
+
+/// The awsQuery body of a SimulatePrincipalPolicy answer with one result.
+fn simulation(decision: &str) -> String {
+    format!(
+        "<SimulatePrincipalPolicyResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><SimulatePrincipalPolicyResult>\
+         <IsTruncated>false</IsTruncated><EvaluationResults><member><EvalActionName>rekognition:DistributeDatasetEntries</EvalActionName>\
+         <EvalResourceName>{TRAIN}</EvalResourceName><EvalDecision>{decision}</EvalDecision><MatchedStatements/><MissingContextValues/>\
+         </member></EvaluationResults></SimulatePrincipalPolicyResult><ResponseMetadata><RequestId>stub-request</RequestId>\
+         </ResponseMetadata></SimulatePrincipalPolicyResponse>"
+    )
+}
+
+/// Checks the bundled world with IAM's simulator served by a stub that
+/// answers `decision`; returns the verdict and the simulator's requests.
+async fn check_with_simulator(permissions: &str, decision: &str) -> (Verdict, Vec<String>) {
+    use rekognition_preflight::cli::check::online::{check_with, Online};
+    use rekognition_preflight::cli::{Cli, Command};
+
+    let simulator = support::stub(200, "text/xml", simulation(decision)).await;
+    let world_text = support::read("examples/world.json");
+    let world = World::from_json(&world_text, "world.json").expect("world parses");
+    let emulator = emulator::start(world, EmulatorOptions::default()).await.expect("emulator starts");
+    let session = support::session(&simulator.endpoint, &emulator.endpoint()).await;
+    let snapshot = Snapshot::parse("world.json", world_text).expect("world parses");
+    let online = Online { session, identity: IdentitySource::World(snapshot), scps: Vec::new(), emulator: None };
+
+    let argv = ["rekognition-preflight", "check", "--train", TRAIN, "--test", TEST, "--permissions", permissions];
+    let Command::Check(args) = <Cli as clap::Parser>::try_parse_from(argv).expect("valid arguments").command else {
+        panic!("expected check");
+    };
+    let rules = load_rules(&[], &[], &[]).expect("rules load");
+    let (_, verdict) = check_with(&args, &rules, &online).await.unwrap_or_else(|error| panic!("check failed: {error:?}"));
+    let requests = simulator.requests.lock().expect("stub log").clone();
+    (verdict, requests)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simulator_decides_principal_allowed() {
+    let (allowed, requests) = check_with_simulator("aws", "allowed").await;
+    let (denied, _) = check_with_simulator("aws", "implicitDeny").await;
+
+    assert_eq!(verdict_outcome(&allowed, "principal-allowed"), Outcome::Pass);
+    assert_eq!(verdict_outcome(&denied, "principal-allowed"), Outcome::Fail);
+    assert_eq!(requests.len(), 2, "one simulation per dataset");
+    let request = requests.iter().find(|request| request.contains("ResourceArns.member.1=")).expect("a simulation request");
+    assert!(request.contains("Action=SimulatePrincipalPolicy"), "{request}");
+    assert!(request.contains("PolicySourceArn=arn%3Aaws%3Aiam%3A%3A111122223333%3Arole%2Fml-pipeline"), "{request}");
+    assert!(request.contains("ContextEntries.member.1.ContextKeyName="), "{request}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_modes_report_disagreement() {
+    let (agreeing, _) = check_with_simulator("both", "allowed").await;
+    let (disagreeing, _) = check_with_simulator("both", "explicitDeny").await;
+
+    assert_eq!(verdict_outcome(&agreeing, "permissions-agree"), Outcome::Pass);
+    assert_eq!(verdict_outcome(&agreeing, "principal-allowed"), Outcome::Pass);
+    assert_eq!(verdict_outcome(&disagreeing, "permissions-agree"), Outcome::Fail);
+    assert_eq!(verdict_outcome(&disagreeing, "principal-allowed"), Outcome::Pass);
+    assert!(!disagreeing.passed());
+    let message = &disagreeing.results.iter().find(|result| result.rule == "permissions-agree").expect("result").message;
+    insta::assert_snapshot!(message);
+}
