@@ -207,3 +207,29 @@ async fn both_modes_report_disagreement() {
     let message = &disagreeing.results.iter().find(|result| result.rule == "permissions-agree").expect("result").message;
     insta::assert_snapshot!(message);
 }
+
+#[test]
+fn scp_file_denies_the_split() {
+    let home = TempDir::new("scp");
+    let world = support::repo_path("examples/world.json");
+    let scp = support::repo_path("tests/fixtures/online/scp-deny-split.json");
+    let args = ["check", "--train", TRAIN, "--test", TEST, "--format", "json", "--emulator"];
+    let (exit, stdout, stderr) = run(cli(&home).args(args).arg(&world).arg("--scp").arg(&scp));
+
+    assert_eq!(exit, 1, "{stderr}");
+    assert_eq!(outcomes(&stdout).get("principal-allowed").map(String::as_str), Some("fail"));
+    let report: Value = serde_json::from_str(&stdout).expect("JSON report");
+    let message = report["results"].as_array().and_then(|results| results.iter().find(|result| result["rule"] == "principal-allowed")).map(|result| result["message"].to_string()).unwrap_or_default();
+    assert!(message.contains("NoSplits"), "{message}");
+}
+
+#[test]
+fn invalid_scp_file_exits_2() {
+    let home = TempDir::new("bad-scp");
+    let world = support::repo_path("examples/world.json");
+    let scp = home.file("scp.json", "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Perhaps\", \"Action\": \"*\", \"Resource\": \"*\"}]}");
+    let (exit, _, stderr) = run(cli(&home).args(["check", "--train", TRAIN, "--test", TEST, "--emulator"]).arg(&world).arg("--scp").arg(&scp));
+
+    assert_eq!(exit, 2, "{stderr}");
+    assert!(stderr.contains("Perhaps"), "{stderr}");
+}

@@ -189,3 +189,50 @@ async fn caller_role_as_principal_is_accepted() {
     assert_eq!(outcome.exit, Exit::Pass, "{:?}", outcome.summary);
     assert_eq!(distribute_calls(&handle), 1);
 }
+
+#[test]
+fn cli_run_with_emulator_splits() {
+    let home = support::TempDir::new("cli-run");
+    let world = support::repo_path("examples/world.json");
+    let args = ["run", "--train", TRAIN, "--test", TEST, "--yes", "--poll-interval", "500ms", "--format", "json", "--emulator"];
+    let (exit, stdout, stderr) = support::run(support::cli(&home).args(args).arg(&world));
+
+    assert_eq!(exit, 0, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("JSON report");
+    assert_eq!(report["executed"], serde_json::json!(true));
+    assert_eq!(report["final"]["train"]["status"], "UPDATE_COMPLETE");
+    assert_eq!(report["final"]["train"]["total_entries"], 96);
+    assert_eq!(report["final"]["test"]["total_entries"], 24);
+    assert!(stderr.contains("waiting for the split"), "plain progress lines without a terminal: {stderr}");
+}
+
+#[test]
+fn cli_run_without_yes_is_rejected() {
+    let home = support::TempDir::new("no-yes");
+    let world = support::repo_path("examples/world.json");
+    let (exit, stdout, stderr) = support::run(support::cli(&home).args(["run", "--train", TRAIN, "--test", TEST, "--emulator"]).arg(&world));
+
+    assert_eq!(exit, 2);
+    assert!(stdout.is_empty());
+    insta::assert_snapshot!(stderr);
+}
+
+#[test]
+fn cli_run_rejects_snapshot() {
+    let home = support::TempDir::new("run-snapshot");
+    let (exit, _, stderr) = support::run(support::cli(&home).args(["run", "--train", TRAIN, "--test", TEST, "--yes", "--snapshot", "examples/world.json"]));
+
+    assert_eq!(exit, 2);
+    insta::assert_snapshot!(stderr);
+}
+
+#[test]
+fn cli_run_refused_endpoint_exits_3() {
+    let home = support::TempDir::new("run-refused");
+    let endpoint = format!("http://127.0.0.1:{}", support::free_port());
+    let (exit, stdout, stderr) = support::run(support::cli(&home).args(["run", "--train", TRAIN, "--test", TEST, "--yes", "--endpoint-url", &endpoint]));
+
+    assert_eq!(exit, 3);
+    assert!(stdout.is_empty());
+    assert!(stderr.contains(&endpoint), "{stderr}");
+}
