@@ -233,3 +233,13 @@ fn invalid_scp_file_exits_2() {
     assert_eq!(exit, 2, "{stderr}");
     assert!(stderr.contains("Perhaps"), "{stderr}");
 }
+
+#[test]
+fn global_endpoint_variable_is_used() {
+    let home = TempDir::new("global-endpoint");
+    let endpoint = format!("http://127.0.0.1:{}", support::free_port());
+    let (exit, _, stderr) = run(cli(&home).env("AWS_ENDPOINT_URL", &endpoint).args(["check", "--train", TRAIN, "--test", TEST]));
+
+    assert_eq!(exit, 3);
+    assert!(stderr.contains(&format!("could not reach {endpoint}")), "{stderr}");
+}

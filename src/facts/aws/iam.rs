@@ -102,12 +102,12 @@ async fn role_section(session: &Session, role_name: &str) -> Result<Value, Gap> 
     let inline_names = inline_names.map_err(|failure| gap(failure, &missing))?;
     let attached = attached.map_err(|failure| gap(failure, &missing))?;
 
-    let inline = inline_policies(session, Owner::Role, role_name, inline_names).await?;
     let boundary = role.permissions_boundary().and_then(|boundary| boundary.permissions_boundary_arn()).map(str::to_string);
     let attached_list = attached_json(&attached);
     let mut managed_arns = policy_arns(&attached);
     managed_arns.extend(boundary.clone());
-    let policies = managed_policies(session, managed_arns).await?;
+    let (inline, policies) = tokio::join!(inline_policies(session, Owner::Role, role_name, inline_names), managed_policies(session, managed_arns));
+    let (inline, policies) = (inline?, policies?);
 
     let mut entry = json!({
         "Path": role.path(),
@@ -152,12 +152,21 @@ async fn user_section(session: &Session, user_name: &str) -> Result<Value, Gap> 
     let mut managed_arns = policy_arns(&attached);
     managed_arns.extend(boundary.clone());
 
+    let mut tasks = JoinSet::new();
+    for (index, group) in groups.iter().enumerate() {
+        let session = session.clone();
+        let group = group.clone();
+        tasks.spawn(async move { (index, group_entry(&session, group.group_name(), group.group_id(), group.arn(), group.path()).await) });
+    }
     let mut group_entries = Vec::new();
-    for group in &groups {
-        let (entry, arns) = group_entry(session, group.group_name(), group.group_id(), group.arn(), group.path()).await?;
-        group_entries.push(entry);
+    while let Some(joined) = tasks.join_next().await {
+        let (index, result) = joined.map_err(|error| Gap::Stop(task_error(&error)))?;
+        let (entry, arns) = result?;
+        group_entries.push((index, entry));
         managed_arns.extend(arns);
     }
+    group_entries.sort_by_key(|(index, _)| *index);
+    let group_entries: Vec<Value> = group_entries.into_iter().map(|(_, entry)| entry).collect();
     let policies = managed_policies(session, managed_arns).await?;
 
     let mut entry = json!({
