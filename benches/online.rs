@@ -1,7 +1,8 @@
-//! Online benchmark: the wall time of one `check` against the emulator with
-//! 50 ms of latency on every call, and the number of API calls one `check`
-//! makes for a role with three attached managed policies (IAM and STS from
-//! moto, Rekognition from the emulator). Results: BENCHMARKS-online.md.
+//! Online benchmark. It measures the wall time of one `check` against the
+//! emulator with 50 ms of latency on every call. It also counts the API
+//! calls one `check` makes for a role with three attached managed policies,
+//! with IAM and STS from moto and Rekognition from the emulator. Results are
+//! in BENCHMARKS-online.md.
 //!
 //! Run with `cargo bench --bench online`. The call count needs `moto_server`
 //! on PATH or `MOTO_ENDPOINT`; without either it is skipped.

@@ -1,7 +1,7 @@
-//! IAM and STS facts from moto's server, Rekognition from the emulator:
-//! roles with a path, a boundary, managed and inline policies and tags, a
-//! user whose permission comes from a group, the endpoint variables, and
-//! `collect` followed by an offline check.
+//! IAM and STS facts from moto's server, Rekognition from the emulator.
+//! The tests cover roles with a path, a boundary, managed and inline
+//! policies and tags, a user whose permission comes from a group, the
+//! endpoint variables, and `collect` followed by an offline check.
 //!
 //! Uses the moto server that `MOTO_ENDPOINT` names, or starts `moto_server`
 //! on a free loopback port. Every test seeds entities with its own names.

@@ -145,7 +145,7 @@ async fn denied_rekognition_leaves_facts_unknown() {
     insta::assert_snapshot!(gathered.denials.join("\n"));
 }
 
-/// The awsQuery body of a SimulatePrincipalPolicy answer with one result.
+/// Returns the awsQuery body of a SimulatePrincipalPolicy response with one result.
 fn simulation(decision: &str) -> String {
     format!(
         "<SimulatePrincipalPolicyResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><SimulatePrincipalPolicyResult>\
@@ -157,7 +157,7 @@ fn simulation(decision: &str) -> String {
 }
 
 /// Checks the bundled world with IAM's simulator served by a stub that
-/// answers `decision`; returns the verdict and the simulator's requests.
+/// returns `decision`, and returns the verdict and the simulator's requests.
 async fn check_with_simulator(permissions: &str, decision: &str) -> (Verdict, Vec<String>) {
     use rekognition_preflight::cli::check::online::{check_with, Online};
     use rekognition_preflight::cli::{Cli, Command};

@@ -105,7 +105,7 @@ pub fn parse_context(pairs: &[String]) -> Result<Vec<(String, String)>, Finding>
         .collect()
 }
 
-/// The train/test pair and principal that `args` names.
+/// Builds the check target (train/test pair, principal, context) from `args`.
 pub fn target(args: &CheckArgs) -> Result<CheckTarget, Finding> {
     Ok(CheckTarget {
         train: args.train.clone(),

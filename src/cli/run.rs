@@ -2,12 +2,15 @@
 //! DistributeDatasetEntries, wait for both datasets to settle, and verify
 //! the result with the `post` rules.
 //!
-//! Exit codes: 0 the split is done and verified; 1 a check blocked it (or
-//! the datasets changed before the call, or the prompt was declined) and
-//! nothing was executed, or a post-check failed after the split completed
-//! (`executed` is true then); 2 input error; 3 AWS or runtime error before
-//! the split was executed; 4 the split ended in UPDATE_FAILED; 5 waiting
-//! timed out or was interrupted, and the split may still be running.
+//! Exit codes:
+//! - 0: the split is done and verified.
+//! - 1: nothing was executed, because a check blocked it, the datasets
+//!   changed before the call or the prompt was declined. Also 1, with
+//!   `executed` true, when a post-split check failed after UPDATE_COMPLETE.
+//! - 2: input error.
+//! - 3: AWS or runtime error before the split was executed.
+//! - 4: the split ended in UPDATE_FAILED.
+//! - 5: waiting timed out or was interrupted, and the split may still run.
 
 use std::time::Duration;
 

@@ -14,7 +14,7 @@ use rekognition_preflight::facts::aws::session::{Endpoints, Session};
 
 pub const TRAIN: &str = "arn:aws:rekognition:us-east-1:111122223333:project/shelf-defects/dataset/train/1690564858106";
 pub const TEST: &str = "arn:aws:rekognition:us-east-1:111122223333:project/shelf-defects/dataset/test/1690564858107";
-/// The account moto answers for.
+/// The account of moto's default identity.
 pub const MOTO_ACCOUNT: &str = "123456789012";
 
 pub fn repo_path(relative: &str) -> PathBuf {
@@ -25,7 +25,7 @@ pub fn read(relative: &str) -> String {
     std::fs::read_to_string(repo_path(relative)).unwrap_or_else(|error| panic!("cannot read {relative}: {error}"))
 }
 
-/// The bundled world, moved into moto's account.
+/// Returns the bundled world, moved into moto's account.
 pub fn moto_world() -> String {
     read("examples/world.json").replace("111122223333", MOTO_ACCOUNT)
 }
@@ -58,7 +58,7 @@ impl Drop for TempDir {
     }
 }
 
-/// The CLI with an AWS environment that cannot reach anything but
+/// Builds the CLI command with an AWS environment that cannot reach anything but
 /// loopback: static test credentials, no profile files, no instance
 /// metadata, no proxies and no inherited endpoints.
 pub fn cli(home: &TempDir) -> Command {
@@ -89,7 +89,7 @@ pub fn run(command: &mut Command) -> (i32, String, String) {
     (status.code().unwrap_or(-1), String::from_utf8_lossy(&stdout).into_owned(), String::from_utf8_lossy(&stderr).into_owned())
 }
 
-/// A TCP port on 127.0.0.1 that nothing listens on.
+/// Returns a TCP port on 127.0.0.1 that nothing listens on.
 pub fn free_port() -> u16 {
     let listener = TcpListener::bind(("127.0.0.1", 0)).expect("bind a free port");
     listener.local_addr().expect("local address").port()
@@ -103,13 +103,13 @@ pub fn redact(text: &str) -> String {
     seconds.replace_all(&text, "(Ns)").into_owned()
 }
 
-/// A session whose STS and IAM calls go to `identity` and whose Rekognition
+/// Builds a session whose STS and IAM calls go to `identity` and whose Rekognition
 /// calls go to `rekognition`, with static test credentials.
 pub async fn session(identity: &str, rekognition: &str) -> Session {
     session_with(identity, identity, rekognition).await
 }
 
-/// A session with one endpoint per service.
+/// Builds a session with one endpoint per service.
 pub async fn session_with(sts_endpoint: &str, iam_endpoint: &str, rekognition: &str) -> Session {
     let identity = iam_endpoint;
     use aws_config::BehaviorVersion;
@@ -173,7 +173,7 @@ impl Moto {
         moto
     }
 
-    /// An IAM client for seeding moto.
+    /// Builds an IAM client for seeding moto.
     pub fn iam(&self) -> aws_sdk_iam::Client {
         use aws_config::BehaviorVersion;
         use aws_sdk_rekognition::config::{Credentials, Region};
@@ -196,7 +196,7 @@ impl Drop for Moto {
     }
 }
 
-/// A stub HTTP server on 127.0.0.1 that answers every request with one
+/// A stub HTTP server on 127.0.0.1 that responds to every request with one
 /// fixed status and body, and records the request bodies.
 pub struct Stub {
     pub endpoint: String,
@@ -240,7 +240,7 @@ pub async fn stub(status: u16, content_type: &'static str, body: String) -> Stub
     Stub { endpoint: format!("http://127.0.0.1:{port}"), requests }
 }
 
-/// The awsQuery error body IAM and STS send for a denied call.
+/// Returns the awsQuery error body that IAM and STS send for a denied call.
 pub fn query_access_denied(action: &str) -> String {
     format!(
         "<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error><Type>Sender</Type><Code>AccessDenied</Code>\
@@ -248,7 +248,7 @@ pub fn query_access_denied(action: &str) -> String {
     )
 }
 
-/// The awsQuery body of a GetCallerIdentity answer for `arn`.
+/// Returns the awsQuery body of a GetCallerIdentity response for `arn`.
 pub fn query_caller_identity(arn: &str, account: &str) -> String {
     format!(
         "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetCallerIdentityResult>\

@@ -91,7 +91,7 @@ async fn simulate(session: &Session, source_arn: &str, request: &Request) -> Res
     decision.ok_or_else(|| Failure::Denied(format!("iam:SimulatePrincipalPolicy for {source_arn} returned no evaluation result")))
 }
 
-/// The request's condition keys as simulator context entries.
+/// Converts the request's condition keys to simulator context entries.
 fn context_entries(request: &Request) -> Vec<ContextEntry> {
     let mut keys: Vec<&str> = request.context.keys().collect();
     keys.sort_unstable();

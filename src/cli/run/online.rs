@@ -16,7 +16,7 @@ use crate::facts::principal::parse_principal_arn;
 use crate::report::{DatasetState, FinalState, Report, RunSummary};
 use crate::rules::{self, Phase, RuleSet, Verdict};
 
-/// The longest wait between two status reads.
+/// The maximum wait between two status reads.
 const MAX_POLL_INTERVAL: Duration = Duration::from_secs(30);
 /// Statuses in which a dataset may be split.
 const SETTLED: &[&str] = &["CREATE_COMPLETE", "UPDATE_COMPLETE"];
@@ -29,7 +29,7 @@ pub struct Hooks {
     pub before_reread: Option<Box<dyn Fn() + Send + Sync>>,
 }
 
-/// What `run` concluded.
+/// The conclusion of `run`: exit code, verdicts and summary.
 #[derive(Debug, Clone)]
 pub struct RunOutcome {
     pub exit: Exit,
@@ -145,8 +145,8 @@ pub async fn execute(args: &RunArgs, rules: &RuleSet, online: &Online, hooks: &H
             return executed(Exit::UpdateFailed, format!("the split ended in UPDATE_FAILED: {message}"), None);
         }
         WaitEnd::TimedOut | WaitEnd::Interrupted => {
-            let how = if waited.end == WaitEnd::TimedOut { format!("waiting timed out after {}", human(args.timeout)) } else { "waiting was interrupted".into() };
-            return executed(Exit::TimedOut, format!("{how}; the split may still be running on the service: check it with {}", describe_commands(args)), None);
+            let cause = if waited.end == WaitEnd::TimedOut { format!("waiting timed out after {}", human(args.timeout)) } else { "waiting was interrupted".into() };
+            return executed(Exit::TimedOut, format!("{cause}; the split may still be running on the service: check it with {}", describe_commands(args)), None);
         }
         WaitEnd::Lost(reason) => return executed(Exit::UpdateFailed, reason, None),
     }

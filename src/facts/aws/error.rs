@@ -1,5 +1,5 @@
-//! What a failed AWS call means for the check: a missing permission, a
-//! resource that does not exist, or an error that stops the command.
+//! Classification of failed AWS calls: a missing permission, a resource
+//! that does not exist, or an error that stops the command.
 
 use aws_sdk_rekognition::config::http::HttpResponse;
 use aws_sdk_rekognition::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
@@ -38,7 +38,7 @@ pub struct Call<'a> {
     pub operation: &'static str,
     /// The resource the call is about; empty when none.
     pub resource: &'a str,
-    /// Why the tool makes the call, as in "the tool needs it to …".
+    /// The reason the tool makes the call, completing "the tool needs it to …".
     pub purpose: &'static str,
 }
 
@@ -53,7 +53,7 @@ impl Call<'_> {
     }
 }
 
-/// How a call failed.
+/// The kind of failure of a call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Failure {
     /// The caller lacks the permission; the message names it and why the
@@ -150,7 +150,7 @@ fn mentions_credentials(detail: &str) -> bool {
     lower.contains("credential") || lower.contains("no identity") || lower.contains("identity resolver")
 }
 
-/// The most telling part of a connection error, such as "connection refused".
+/// Picks the known cause out of a connection error, such as "connection refused".
 fn connection_reason(detail: &str) -> String {
     let lower = detail.to_ascii_lowercase();
     for reason in ["connection refused", "dns error", "connection reset", "timed out", "certificate"] {

@@ -10,16 +10,16 @@ use super::error::{classify, AwsError, Call, Failure};
 use super::session::Session;
 use crate::facts::principal::{parse_principal_arn, PrincipalKind};
 
-/// What IAM returned for the principal.
+/// The IAM facts of the principal.
 #[derive(Debug, Clone)]
 pub enum IamSection {
     /// The snapshot's `iam` section.
     Found(Value),
-    /// Why the principal's policies are not known.
+    /// The reason the principal's policies are not known.
     Unresolved(String),
 }
 
-/// Why the IAM section could not be completed.
+/// The reason the IAM section could not be completed.
 enum Gap {
     Unresolved(String),
     Stop(AwsError),

@@ -2,8 +2,8 @@
 //!
 //! The calls' results are written in the snapshot format (the same JSON that
 //! `collect` saves), and the snapshot loader turns them into [`Facts`], so a
-//! check gives the same outcomes online and on a collected snapshot. What a
-//! snapshot cannot say (a call that was denied) is set on the facts after.
+//! check gives the same outcomes online and on a collected snapshot. Facts
+//! that a snapshot cannot express (a call that was denied) are set afterwards.
 
 pub mod error;
 pub mod iam;
@@ -26,7 +26,7 @@ use crate::iam::PolicyLevel;
 use crate::json;
 use crate::source::SourceText;
 
-/// Where the caller and the IAM policies come from.
+/// The source of the caller and the IAM policies.
 #[derive(Debug, Clone)]
 pub enum IdentitySource {
     /// STS and IAM of the session.
@@ -38,12 +38,12 @@ pub enum IdentitySource {
     None,
 }
 
-/// Why facts could not be gathered.
+/// The reason facts could not be gathered.
 #[derive(Debug)]
 pub enum GatherError {
     /// The service could not be used; `run` exits 3.
     Aws(AwsError),
-    /// A file or an answer could not be read; a located diagnostic.
+    /// A file or a response could not be read, as a located diagnostic.
     Input(Finding),
 }
 

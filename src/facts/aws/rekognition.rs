@@ -11,7 +11,7 @@ use super::error::{classify, AwsError, Call, Failure};
 use super::session::Session;
 use crate::arn::DatasetArn;
 
-/// What the Rekognition calls found, and what they could not find out.
+/// The results of the Rekognition calls, and the facts they could not read.
 #[derive(Debug, Clone, Default)]
 pub struct RekognitionFacts {
     /// The snapshot's `rekognition` section.
@@ -169,8 +169,8 @@ async fn describe_projects(session: &Session, names: &[String]) -> Result<Vec<Va
     Ok(projects)
 }
 
-async fn describe_if(session: &Session, arn: &str, wanted: bool) -> Option<Result<Value, Failure>> {
-    if wanted { Some(describe_dataset(session, arn).await) } else { None }
+async fn describe_if(session: &Session, arn: &str, requested: bool) -> Option<Result<Value, Failure>> {
+    if requested { Some(describe_dataset(session, arn).await) } else { None }
 }
 
 async fn describe_dataset(session: &Session, arn: &str) -> Result<Value, Failure> {
@@ -180,8 +180,8 @@ async fn describe_dataset(session: &Session, arn: &str) -> Result<Value, Failure
     Ok(json!({ "DatasetDescription": output.dataset_description().map(description_json).unwrap_or_else(|| json!({})) }))
 }
 
-async fn labels_if(session: &Session, arn: &str, wanted: bool) -> Option<Result<Vec<Value>, Failure>> {
-    if !wanted {
+async fn labels_if(session: &Session, arn: &str, requested: bool) -> Option<Result<Vec<Value>, Failure>> {
+    if !requested {
         return None;
     }
     let call = Call { service: "rekognition", operation: "ListDatasetLabels", resource: arn, purpose: "compare the labels of both datasets" };
@@ -263,7 +263,7 @@ fn label_json(label: &DatasetLabelDescription) -> Value {
     Value::Object(fields)
 }
 
-/// A timestamp as epoch seconds, as the AWS CLI prints it.
+/// Converts a timestamp to epoch seconds, as the AWS CLI prints it.
 fn epoch(time: &DateTime) -> Value {
     json!(time.as_secs_f64())
 }

@@ -11,7 +11,7 @@ use aws_sdk_rekognition::config::Credentials;
 use crate::cli::AwsArgs;
 
 /// Attempts per call, the first included. Standard retry mode retries
-/// throttling errors and 5xx answers with exponential backoff and jitter.
+/// throttling errors and 5xx responses with exponential backoff and jitter.
 pub const MAX_ATTEMPTS: u32 = 4;
 /// Time to open a TCP connection.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -28,7 +28,7 @@ pub struct Session {
     pub rekognition: aws_sdk_rekognition::Client,
     /// The Region calls go to, when one is configured.
     pub region: Option<String>,
-    /// Where each service's calls go, for error messages.
+    /// The endpoint of each service, for error messages.
     pub endpoints: Endpoints,
     /// `aws` for the live service, `emulator` for `--emulator`.
     pub mode: &'static str,
@@ -133,7 +133,7 @@ fn timeout_config() -> TimeoutConfig {
 /// The endpoint a service's calls go to as the user configured it:
 /// `--endpoint-url`, then `AWS_ENDPOINT_URL_<SERVICE>`, then `AWS_ENDPOINT_URL`.
 /// NOTE: endpoints set in a profile of the shared config file are used by
-/// the SDK but not named here, so messages then say "the default endpoint".
+/// the SDK but not named here, so messages then read "the default endpoint".
 fn configured_endpoint(config: &SdkConfig, args: &AwsArgs, service: &str) -> Option<String> {
     if let Some(url) = &args.endpoint_url {
         return Some(url.clone());
