@@ -236,3 +236,29 @@ fn cli_run_refused_endpoint_exits_3() {
     assert!(stdout.is_empty());
     assert!(stderr.contains(&endpoint), "{stderr}");
 }
+
+#[test]
+fn interrupt_while_waiting_exits_5() {
+    use std::io::{BufRead, BufReader};
+
+    let home = support::TempDir::new("interrupt");
+    let world = support::repo_path("examples/world.json");
+    let args = ["run", "--train", TRAIN, "--test", TEST, "--yes", "--poll-interval", "200ms", "--emulator"];
+    let mut child = support::cli(&home).args(args).arg(&world).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().expect("start the CLI");
+    let stderr = child.stderr.take().expect("stderr pipe");
+    let mut lines = BufReader::new(stderr).lines();
+
+    let waiting = lines.by_ref().map_while(Result::ok).find(|line| line.starts_with("waiting for the split"));
+    assert!(waiting.is_some(), "run never started waiting");
+    std::thread::sleep(Duration::from_millis(400));
+    let signalled = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("run kill");
+    assert!(signalled.success());
+
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let status = child.wait().expect("the CLI exits");
+    let mut stdout = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().expect("stdout pipe"), &mut stdout).expect("read stdout");
+    assert_eq!(status.code(), Some(5), "stderr: {rest:?}");
+    assert!(stdout.contains("waiting was interrupted"), "{stdout}");
+    assert!(stdout.contains("may still be running"), "{stdout}");
+}
