@@ -243,3 +243,29 @@ fn global_endpoint_variable_is_used() {
     assert_eq!(exit, 3);
     assert!(stderr.contains(&format!("could not reach {endpoint}")), "{stderr}");
 }
+
+/// Lists the Rekognition operations one check of `world` calls.
+async fn operations_of_check(world_relative: &str) -> Vec<String> {
+    let world_text = support::read(world_relative);
+    let world = World::from_json(&world_text, "world.json").expect("world parses");
+    let emulator = emulator::start(world, EmulatorOptions::default()).await.expect("emulator starts");
+    let session = rekognition_preflight::facts::aws::session::emulator(&emulator.endpoint(), "us-east-1").await;
+    let snapshot = Snapshot::parse("world.json", world_text).expect("world parses");
+    let target = CheckTarget { train: TRAIN.into(), test: TEST.into(), ..CheckTarget::default() };
+    aws_facts::gather(&session, &target, &IdentitySource::World(snapshot), &[]).await.expect("facts gathered");
+    emulator.calls().into_iter().map(|call| call.operation).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tags_are_read_only_when_needed() {
+    let plain = operations_of_check("examples/world.json").await;
+    let tagged = operations_of_check("tests/fixtures/online/resource-tag-condition.json").await;
+
+    assert!(!plain.iter().any(|operation| operation == "ListTagsForResource"), "{plain:?}");
+    assert_eq!(tagged.iter().filter(|operation| *operation == "ListTagsForResource").count(), 2, "{tagged:?}");
+    for operations in [&plain, &tagged] {
+        assert_eq!(operations.iter().filter(|operation| *operation == "DescribeDataset").count(), 2);
+        assert_eq!(operations.iter().filter(|operation| *operation == "ListDatasetLabels").count(), 2);
+        assert_eq!(operations.iter().filter(|operation| *operation == "DescribeProjects").count(), 1);
+    }
+}
