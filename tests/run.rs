@@ -110,6 +110,7 @@ async fn test_filled_before_call_aborts() {
             let line = r#"{"source-ref":"s3://bucket/late.jpg","defect":1,"defect-metadata":{"class-name":"scratch"}}"#;
             filler.add_entries(TEST, &[line]).expect("the test dataset exists");
         })),
+        ..Hooks::default()
     };
     let rules = load_rules(&[], &[], &[]).expect("the default rules load");
     let outcome = execute(&run_args(&[]), &rules, &online, &hooks).await;
@@ -126,7 +127,7 @@ async fn dataset_deleted_before_call_aborts() {
     let (handle, online) = start(&world(), Faults::default()).await;
     let handle = std::sync::Arc::new(handle);
     let deleter = std::sync::Arc::clone(&handle);
-    let hooks = Hooks { before_reread: Some(Box::new(move || deleter.delete_dataset(TRAIN).expect("the dataset exists"))) };
+    let hooks = Hooks { before_reread: Some(Box::new(move || deleter.delete_dataset(TRAIN).expect("the dataset exists"))), ..Hooks::default() };
     let rules = load_rules(&[], &[], &[]).expect("the default rules load");
     let outcome = execute(&run_args(&[]), &rules, &online, &hooks).await;
 
@@ -261,4 +262,28 @@ fn interrupt_while_waiting_exits_5() {
     assert_eq!(status.code(), Some(5), "stderr: {rest:?}");
     assert!(stdout.contains("waiting was interrupted"), "{stdout}");
     assert!(stdout.contains("may still be running"), "{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_post_check_exits_1_executed() {
+    let (handle, online) = start(&world(), Faults::default()).await;
+    let handle = std::sync::Arc::new(handle);
+    let intruder = std::sync::Arc::clone(&handle);
+    let hooks = Hooks {
+        before_verify: Some(Box::new(move || {
+            let line = r#"{"source-ref":"s3://bucket/extra.jpg","defect":1,"defect-metadata":{"class-name":"dent"}}"#;
+            intruder.add_entries(TRAIN, &[line, line, line]).expect("the training dataset exists");
+        })),
+        ..Hooks::default()
+    };
+    let rules = load_rules(&[], &[], &[]).expect("the default rules load");
+    let outcome = execute(&run_args(&[]), &rules, &online, &hooks).await;
+
+    assert_eq!(outcome.exit, Exit::Blocked);
+    assert!(outcome.summary.executed);
+    assert_eq!(distribute_calls(&handle), 1);
+    let post = outcome.post.expect("post-split rules ran");
+    let conserved = post.results.iter().find(|result| result.rule == "split-entries-conserved").expect("conservation rule");
+    assert_eq!(conserved.outcome, rekognition_preflight::rules::Outcome::Fail);
+    insta::assert_snapshot!(conserved.message);
 }

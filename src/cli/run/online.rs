@@ -27,6 +27,9 @@ pub struct Hooks {
     /// Called after the checks passed and the split was confirmed, just
     /// before both datasets are read again.
     pub before_reread: Option<Box<dyn Fn() + Send + Sync>>,
+    /// Called after both datasets reached UPDATE_COMPLETE, just before they
+    /// are read for the post-split checks.
+    pub before_verify: Option<Box<dyn Fn() + Send + Sync>>,
 }
 
 /// The conclusion of `run`: exit code, verdicts and summary.
@@ -151,6 +154,9 @@ pub async fn execute(args: &RunArgs, rules: &RuleSet, online: &Online, hooks: &H
         WaitEnd::Lost(reason) => return executed(Exit::UpdateFailed, reason, None),
     }
 
+    if let Some(hook) = &hooks.before_verify {
+        hook();
+    }
     verify(args, rules, online, &gathered.facts, verdict.clone(), final_state).await
 }
 
