@@ -77,6 +77,9 @@ pub async fn gather(session: &Session, train: &str, test: &str) -> Result<Rekogn
                 facts.denials.push(message);
             }
             Some(Err(Failure::Stop(error))) => return Err(error),
+            // Not looked up: the ARN does not parse, or it repeats the
+            // training ARN, which was described under the same key.
+            None if datasets.contains_key(arn) => {}
             None => facts.undescribed.push(arn.to_string()),
         }
         match label_list {
@@ -86,11 +89,6 @@ pub async fn gather(session: &Session, train: &str, test: &str) -> Result<Rekogn
             Some(Err(Failure::Denied(message))) => facts.denials.push(message),
             Some(Err(Failure::Stop(error))) => return Err(error),
             Some(Err(Failure::NotFound)) | None => {}
-        }
-    }
-    if test == train {
-        if let Some(description) = datasets.get(train).cloned() {
-            datasets.insert(test.to_string(), description);
         }
     }
     facts.section.insert("datasets".into(), Value::Object(datasets));
