@@ -157,13 +157,19 @@ pub async fn gather(session: &Session, target: &CheckTarget, identity: &Identity
 
 async fn identity_sections(session: &Session, target: &CheckTarget, identity: &IdentitySource) -> Result<(Option<Value>, Option<IamSection>), AwsError> {
     match identity {
-        IdentitySource::Live => {
-            let caller = iam::caller(session).await?;
-            let caller_arn = caller["Arn"].as_str().unwrap_or_default().to_string();
-            let principal = target.principal.clone().unwrap_or(caller_arn);
-            let section = iam::principal_section(session, &principal).await?;
-            Ok((Some(caller), Some(section)))
-        }
+        // A given principal does not depend on the caller, so both run at once.
+        IdentitySource::Live => match &target.principal {
+            Some(principal) => {
+                let (caller, section) = tokio::join!(iam::caller(session), iam::principal_section(session, principal));
+                Ok((Some(caller?), Some(section?)))
+            }
+            None => {
+                let caller = iam::caller(session).await?;
+                let caller_arn = caller["Arn"].as_str().unwrap_or_default().to_string();
+                let section = iam::principal_section(session, &caller_arn).await?;
+                Ok((Some(caller), Some(section)))
+            }
+        },
         IdentitySource::World(_) | IdentitySource::None => Ok((None, None)),
     }
 }
