@@ -118,8 +118,9 @@ async fn test_filled_before_call_aborts() {
     assert_eq!(outcome.exit, Exit::Blocked);
     assert!(!outcome.summary.executed);
     let reason = outcome.summary.reason.unwrap_or_default();
-    assert!(reason.contains("now holds 1 entries"), "{reason}");
+    assert!(reason.contains("TotalEntries is now 1"), "{reason}");
     assert_eq!(distribute_calls(&handle), 0);
+    insta::assert_snapshot!(reason);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -135,6 +136,7 @@ async fn dataset_deleted_before_call_aborts() {
     let reason = outcome.summary.reason.unwrap_or_default();
     assert!(reason.contains("no longer exists"), "{reason}");
     assert_eq!(distribute_calls(&handle), 0);
+    insta::assert_snapshot!(reason);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -286,4 +288,64 @@ async fn failed_post_check_exits_1_executed() {
     let conserved = post.results.iter().find(|result| result.rule == "split-entries-conserved").expect("conservation rule");
     assert_eq!(conserved.outcome, rekognition_preflight::rules::Outcome::Fail);
     insta::assert_snapshot!(conserved.message);
+}
+
+/// Runs the CLI under `script`, which gives it a pseudo-terminal, with
+/// `input` typed after a second; returns the exit code and the terminal
+/// output. `None` when `script` is not installed.
+fn run_in_terminal(args: &[&str], input: &str) -> Option<(i32, String)> {
+    use std::io::Write;
+
+    let binary = env!("CARGO_BIN_EXE_rekognition-preflight");
+    let home = support::TempDir::new("terminal");
+    let mut line = binary.to_string();
+    for arg in args {
+        line.push_str(&format!(" '{arg}'"));
+    }
+    let mut command = support::cli(&home);
+    let mut script = std::process::Command::new("script");
+    script.args(["-qec", &line, "/dev/null"]);
+    for (key, value) in command.get_envs() {
+        match value {
+            Some(value) => script.env(key, value),
+            None => script.env_remove(key),
+        };
+    }
+    let _ = &mut command;
+    let mut child = script.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).spawn().ok()?;
+    std::thread::sleep(Duration::from_secs(1));
+    child.stdin.take()?.write_all(input.as_bytes()).ok()?;
+    let output = child.wait_with_output().ok()?;
+    Some((output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stdout).into_owned()))
+}
+
+#[test]
+fn terminal_prompt_declined_executes_nothing() {
+    let world = support::repo_path("examples/world.json");
+    let world = world.to_string_lossy();
+    let Some((exit, output)) = run_in_terminal(&["run", "--train", TRAIN, "--test", TEST, "--emulator", &world], "n\n") else {
+        eprintln!("skipped: `script` is not installed");
+        return;
+    };
+
+    assert_eq!(exit, 1, "{output}");
+    assert!(output.contains("Split 20% of"), "{output}");
+    assert!(output.contains("[y/N]"), "{output}");
+    assert!(output.contains("the split was not confirmed"), "{output}");
+}
+
+#[test]
+fn terminal_run_shows_spinner() {
+    let world = support::repo_path("examples/world.json");
+    let world = world.to_string_lossy();
+    let args = ["run", "--train", TRAIN, "--test", TEST, "--poll-interval", "500ms", "--emulator", &world];
+    let Some((exit, output)) = run_in_terminal(&args, "y\n") else {
+        eprintln!("skipped: `script` is not installed");
+        return;
+    };
+
+    assert_eq!(exit, 0, "{output}");
+    assert!(output.contains("splitting ["), "{output}");
+    assert!(output.contains("train UPDATE_IN_PROGRESS, test UPDATE_IN_PROGRESS"), "{output}");
+    assert!(output.contains("the split was executed"), "{output}");
 }

@@ -239,8 +239,8 @@ async fn reread(online: &Online, train: &str, test: &str) -> Result<(), (Exit, S
             return Err((Exit::Blocked, format!("the {key} dataset changed since the checks: it is now {}, so nothing was executed", status.status)));
         }
         if key == "test" && status.total_entries != Some(0) {
-            let count = status.total_entries.map_or_else(|| "an unknown number of".to_string(), |count| count.to_string());
-            return Err((Exit::Blocked, format!("the test dataset changed since the checks: it now holds {count} entries, so nothing was executed")));
+            let count = status.total_entries.map_or_else(|| "unknown".to_string(), |count| count.to_string());
+            return Err((Exit::Blocked, format!("the test dataset changed since the checks: its TotalEntries is now {count}, so nothing was executed")));
         }
     }
     Ok(())
