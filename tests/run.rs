@@ -302,7 +302,7 @@ fn run_in_terminal(args: &[&str], input: &str) -> Option<(i32, String)> {
     for arg in args {
         line.push_str(&format!(" '{arg}'"));
     }
-    let mut command = support::cli(&home);
+    let command = support::cli(&home);
     let mut script = std::process::Command::new("script");
     script.args(["-qec", &line, "/dev/null"]);
     for (key, value) in command.get_envs() {
@@ -311,7 +311,6 @@ fn run_in_terminal(args: &[&str], input: &str) -> Option<(i32, String)> {
             None => script.env_remove(key),
         };
     }
-    let _ = &mut command;
     let mut child = script.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).spawn().ok()?;
     std::thread::sleep(Duration::from_secs(1));
     child.stdin.take()?.write_all(input.as_bytes()).ok()?;
