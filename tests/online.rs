@@ -269,3 +269,15 @@ async fn tags_are_read_only_when_needed() {
         assert_eq!(operations.iter().filter(|operation| *operation == "DescribeProjects").count(), 1);
     }
 }
+
+#[test]
+fn online_flags_conflict_with_snapshot() {
+    let home = TempDir::new("conflicts");
+    for extra in [["--permissions", "aws"], ["--scp", "tests/fixtures/online/scp-deny-split.json"], ["--emulator", "examples/world.json"]] {
+        let args = ["check", "--train", TRAIN, "--test", TEST, "--snapshot", "examples/world.json"];
+        let (exit, _, stderr) = run(cli(&home).current_dir(support::repo_path(".")).args(args).args(extra));
+
+        assert_eq!(exit, 2, "{extra:?}: {stderr}");
+        assert!(stderr.contains("cannot be used with"), "{extra:?}: {stderr}");
+    }
+}

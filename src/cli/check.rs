@@ -46,11 +46,11 @@ pub struct CheckArgs {
     #[arg(long, value_name = "FILE", conflicts_with = "snapshot")]
     pub emulator: Option<PathBuf>,
     /// A service control policy file: one document or an array (repeatable, root first).
-    #[arg(long = "scp", value_name = "FILE")]
+    #[arg(long = "scp", value_name = "FILE", conflicts_with = "snapshot")]
     pub scp: Vec<PathBuf>,
     /// How to decide principal-allowed: the built-in evaluator (local), IAM's
     /// SimulatePrincipalPolicy (aws), or both, reporting any disagreement.
-    #[arg(long, value_enum, default_value_t)]
+    #[arg(long, value_enum, default_value_t, conflicts_with = "snapshot")]
     pub permissions: Permissions,
 }
 
