@@ -348,3 +348,14 @@ fn terminal_run_shows_spinner() {
     assert!(output.contains("train UPDATE_IN_PROGRESS, test UPDATE_IN_PROGRESS"), "{output}");
     assert!(output.contains("the split was executed"), "{output}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transient_server_errors_are_retried() {
+    let faults = Faults { error_500_first: 2, ..Faults::default() };
+    let (outcome, handle) = run_with(&world(), faults, &[], Hooks::default()).await;
+
+    assert_eq!(outcome.exit, Exit::Pass, "{:?}", outcome.summary);
+    let failed = handle.calls().iter().filter(|call| call.status == 500).count();
+    assert_eq!(failed, 2);
+    assert_eq!(distribute_calls(&handle), 1);
+}
