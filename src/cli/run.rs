@@ -9,7 +9,8 @@
 //!   `executed` true, when a post-split check failed after UPDATE_COMPLETE.
 //! - 2: input error.
 //! - 3: AWS or runtime error before the split was executed.
-//! - 4: the split ended in UPDATE_FAILED.
+//! - 4: the split ended in UPDATE_FAILED, or a dataset was deleted while
+//!   it ran.
 //! - 5: waiting timed out or was interrupted, and the split may still run.
 
 use std::time::Duration;
