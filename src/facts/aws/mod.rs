@@ -1,9 +1,9 @@
 //! Facts from the live service, or from the emulator for Rekognition.
 //!
-//! The calls' results are written in the snapshot format (the same JSON that
-//! `collect` saves), and the snapshot loader turns them into [`Facts`], so a
-//! check gives the same outcomes online and on a collected snapshot. Facts
-//! that a snapshot cannot express (a call that was denied) are set afterwards.
+//! The calls' results are written in the snapshot format, the same JSON that
+//! `collect` saves. The snapshot loader turns them into [`Facts`], so a check
+//! gives the same outcomes online and on a collected snapshot. Facts that a
+//! snapshot cannot express, such as a denied call, are set afterwards.
 
 pub mod error;
 pub mod iam;
