@@ -1,6 +1,7 @@
 //! `check` end to end: the shared scenarios, each rule's rendered failure,
 //! bad input, and the output formats.
 
+#[path = "support/offline.rs"]
 mod support;
 
 use std::collections::BTreeMap;

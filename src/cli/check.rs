@@ -5,6 +5,11 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+#[cfg(feature = "aws")]
+pub mod online;
+#[cfg(feature = "aws")]
+mod permissions;
+
 use super::{report_input_error, AwsArgs, Exit, Format, RuleArgs};
 use crate::facts::snapshot::{CheckTarget, Snapshot};
 use crate::facts::Facts;
@@ -36,6 +41,26 @@ pub struct CheckArgs {
     pub format: Format,
     #[command(flatten)]
     pub aws: AwsArgs,
+    /// Serve the Rekognition calls from a local emulator seeded from this
+    /// world file, and take the caller and IAM policies from the file.
+    #[arg(long, value_name = "FILE", conflicts_with = "snapshot")]
+    pub emulator: Option<PathBuf>,
+    /// A service control policy file: one document or an array (repeatable, root first).
+    #[arg(long = "scp", value_name = "FILE", conflicts_with = "snapshot")]
+    pub scp: Vec<PathBuf>,
+    /// How to decide principal-allowed: the built-in evaluator (local), IAM's
+    /// SimulatePrincipalPolicy (aws), or both, reporting any disagreement.
+    #[arg(long, value_enum, default_value_t, conflicts_with = "snapshot")]
+    pub permissions: Permissions,
+}
+
+/// Who decides whether the principal may call DistributeDatasetEntries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum Permissions {
+    #[default]
+    Local,
+    Aws,
+    Both,
 }
 
 pub fn run(args: CheckArgs) -> Exit {
@@ -43,6 +68,10 @@ pub fn run(args: CheckArgs) -> Exit {
         Ok(rules) => rules,
         Err(finding) => return report_input_error(finding),
     };
+    #[cfg(feature = "aws")]
+    if args.snapshot.is_none() {
+        return online::check(&args, &rules);
+    }
     let facts = match gather(&args) {
         Ok(facts) => facts,
         Err(finding) => return report_input_error(finding),
@@ -76,13 +105,18 @@ pub fn parse_context(pairs: &[String]) -> Result<Vec<(String, String)>, Finding>
         .collect()
 }
 
-fn gather(args: &CheckArgs) -> Result<Facts, Finding> {
-    let target = CheckTarget {
+/// Builds the check target (train/test pair, principal, context) from `args`.
+pub fn target(args: &CheckArgs) -> Result<CheckTarget, Finding> {
+    Ok(CheckTarget {
         train: args.train.clone(),
         test: args.test.clone(),
         principal: args.principal.clone(),
         context: parse_context(&args.context)?,
-    };
+    })
+}
+
+fn gather(args: &CheckArgs) -> Result<Facts, Finding> {
+    let target = target(args)?;
     match &args.snapshot {
         Some(path) => Snapshot::read(path)?.facts(&target),
         None => Err(Finding::error("input::usage", "no fact source: the live AWS mode is not available in this build")

@@ -1,11 +1,11 @@
 //! The command-line interface: argument parsing and dispatch. Each command
 //! lives in its own file; this one maps results to exit codes.
 
-mod check;
+pub mod check;
 mod collect;
 mod emulate;
 mod rules;
-mod run;
+pub mod run;
 mod simulate;
 
 use std::path::PathBuf;

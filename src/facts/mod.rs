@@ -4,6 +4,8 @@
 //! Every fact that may be unknown is an `Option` or a [`Known`], so that a
 //! rule whose facts are missing can say "cannot decide" instead of passing.
 
+#[cfg(feature = "aws")]
+pub mod aws;
 pub mod model;
 pub mod principal;
 pub mod snapshot;
