@@ -152,7 +152,7 @@ fn peak_rss_kib() -> u64 {
 /// reading it, and after parsing every policy as (a) does, with every
 /// `Policy` still alive. Child mode `tree` prints the peak RSS after reading
 /// the corpus and after building the JSON tree of the whole file with
-/// `json::parse`, which (a) avoids; it shows what the tree costs.
+/// `json::parse`. (a) avoids that tree, so this shows what it would cost.
 fn measure_parse_memory(mode: &str) {
     let baseline = peak_rss_kib();
     let text = std::fs::read_to_string(CORPUS).expect("benches/data/aws-managed-policies.json is readable");

@@ -153,7 +153,7 @@ pub fn parse_at(text: &str, offset: usize) -> Result<Node, JsonError> {
 /// Parses a document whose top level is an array, one element at a time.
 ///
 /// Each element's tree is built only when the iterator reaches it, so a
-/// caller that drops it before taking the next one never holds the tree of
+/// caller that drops it before taking the next one never keeps the tree of
 /// the whole file. Spans are byte offsets into `text`. The iterator yields
 /// at most one error, the first one, and then ends; the document is checked
 /// up to its end, so `[1] x` yields `1` and then an error.
