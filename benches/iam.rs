@@ -39,7 +39,12 @@ fn main() {
     let source = SourceText::new("aws-managed-policies.json", text);
 
     let parse = time("(a) parse corpus", 20, || parse_corpus(&source));
-    time("    of which JSON parsing, trees dropped", 20, || json::array_items(source.text()).map(|item| item.expect("the corpus is valid JSON")).count());
+    time("    of which JSON parsing, trees dropped", 20, || {
+        json::array_items(source.text()).fold(0, |count, item| {
+            drop(item.expect("the corpus is valid JSON"));
+            count + 1
+        })
+    });
     let root = json::parse(source.text()).expect("the corpus is valid JSON");
     time("    of which parse_policy", 20, || policies_from(&root, &source));
     drop(root);
