@@ -146,11 +146,81 @@ pub fn parse_at(text: &str, offset: usize) -> Result<Node, JsonError> {
     let mut parser = Parser { bytes: text.as_bytes(), text, pos: 0, offset, depth: 0 };
     parser.skip_whitespace();
     let node = parser.value()?;
-    parser.skip_whitespace();
-    if parser.pos < parser.bytes.len() {
-        return Err(parser.error_here("unexpected text after the end of the JSON value", None));
-    }
+    parser.end_of_document()?;
     Ok(node)
+}
+
+/// Parses a document whose top level is an array, one element at a time.
+///
+/// Each element's tree is built only when the iterator reaches it, so a
+/// caller that drops it before taking the next one never keeps the tree of
+/// the whole file. Spans are byte offsets into `text`. The iterator yields
+/// at most one error, the first one, and then ends; the document is checked
+/// up to its end, so `[1] x` yields `1` and then an error.
+pub fn array_items(text: &str) -> ArrayItems<'_> {
+    ArrayItems { parser: Parser { bytes: text.as_bytes(), text, pos: 0, offset: 0, depth: 0 }, state: ArrayState::Start }
+}
+
+/// The iterator that [`array_items`] returns.
+pub struct ArrayItems<'a> {
+    parser: Parser<'a>,
+    state: ArrayState,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ArrayState {
+    /// Before the opening `[`.
+    Start,
+    /// After an element, before its `,` or the closing `]`.
+    AfterElement,
+    Done,
+}
+
+impl Iterator for ArrayItems<'_> {
+    type Item = Result<Node, JsonError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.step() {
+            Ok(Some(node)) => Some(Ok(node)),
+            Ok(None) => {
+                self.state = ArrayState::Done;
+                None
+            }
+            Err(error) => {
+                self.state = ArrayState::Done;
+                Some(Err(error))
+            }
+        }
+    }
+}
+
+impl ArrayItems<'_> {
+    /// Parses the next element, or checks the end of the document after the last one.
+    fn step(&mut self) -> Result<Option<Node>, JsonError> {
+        let parser = &mut self.parser;
+        let more = match self.state {
+            ArrayState::Done => return Ok(None),
+            ArrayState::Start => {
+                parser.skip_whitespace();
+                if parser.peek() != Some(b'[') {
+                    return Err(parser.error_char("expected a JSON array"));
+                }
+                parser.enter()?;
+                parser.pos += 1;
+                !parser.close_empty(b']')
+            }
+            ArrayState::AfterElement => parser.after_element(b']')?,
+        };
+        if !more {
+            parser.end_of_document()?;
+            return Ok(None);
+        }
+
+        parser.skip_whitespace();
+        let node = parser.value()?;
+        self.state = ArrayState::AfterElement;
+        Ok(Some(node))
+    }
 }
 
 struct Parser<'a> {
@@ -188,10 +258,7 @@ impl Parser<'_> {
         self.enter()?;
         self.pos += 1;
         let mut members: Vec<Member> = Vec::new();
-        self.skip_whitespace();
-        if self.peek() == Some(b'}') {
-            self.pos += 1;
-            self.depth -= 1;
+        if self.close_empty(b'}') {
             return Ok(Value::Object(members));
         }
         loop {
@@ -220,23 +287,8 @@ impl Parser<'_> {
             let value = self.value()?;
             members.push(Member { key, key_span, value });
 
-            self.skip_whitespace();
-            match self.peek() {
-                Some(b',') => {
-                    let comma = self.pos;
-                    self.pos += 1;
-                    self.skip_whitespace();
-                    if self.peek() == Some(b'}') {
-                        return Err(self.trailing_comma(comma));
-                    }
-                }
-                Some(b'}') => {
-                    self.pos += 1;
-                    self.depth -= 1;
-                    return Ok(Value::Object(members));
-                }
-                None => return Err(self.error_here("unexpected end of input, expected `,` or `}`", None)),
-                Some(_) => return Err(self.error_char("expected `,` or `}` after the object member")),
+            if !self.after_element(b'}')? {
+                return Ok(Value::Object(members));
             }
         }
     }
@@ -245,34 +297,65 @@ impl Parser<'_> {
         self.enter()?;
         self.pos += 1;
         let mut items = Vec::new();
-        self.skip_whitespace();
-        if self.peek() == Some(b']') {
-            self.pos += 1;
-            self.depth -= 1;
+        if self.close_empty(b']') {
             return Ok(Value::Array(items));
         }
         loop {
             self.skip_whitespace();
             items.push(self.value()?);
-            self.skip_whitespace();
-            match self.peek() {
-                Some(b',') => {
-                    let comma = self.pos;
-                    self.pos += 1;
-                    self.skip_whitespace();
-                    if self.peek() == Some(b']') {
-                        return Err(self.trailing_comma(comma));
-                    }
-                }
-                Some(b']') => {
-                    self.pos += 1;
-                    self.depth -= 1;
-                    return Ok(Value::Array(items));
-                }
-                None => return Err(self.error_here("unexpected end of input, expected `,` or `]`", None)),
-                Some(_) => return Err(self.error_char("expected `,` or `]` after the array element")),
+            if !self.after_element(b']')? {
+                return Ok(Value::Array(items));
             }
         }
+    }
+
+    /// Consumes `close` if it directly follows the opening bracket, leaving
+    /// the nesting level, and returns whether it did.
+    fn close_empty(&mut self, close: u8) -> bool {
+        self.skip_whitespace();
+        if self.peek() != Some(close) {
+            return false;
+        }
+        self.pos += 1;
+        self.depth -= 1;
+        true
+    }
+
+    /// Consumes the `,` or the closing `close` bracket after an array element
+    /// or object member, and returns whether another one follows.
+    fn after_element(&mut self, close: u8) -> Result<bool, JsonError> {
+        let (end_message, found_message) = match close {
+            b'}' => ("unexpected end of input, expected `,` or `}`", "expected `,` or `}` after the object member"),
+            _ => ("unexpected end of input, expected `,` or `]`", "expected `,` or `]` after the array element"),
+        };
+        self.skip_whitespace();
+        match self.peek() {
+            Some(b',') => {
+                let comma = self.pos;
+                self.pos += 1;
+                self.skip_whitespace();
+                if self.peek() == Some(close) {
+                    return Err(self.trailing_comma(comma));
+                }
+                Ok(true)
+            }
+            Some(byte) if byte == close => {
+                self.pos += 1;
+                self.depth -= 1;
+                Ok(false)
+            }
+            None => Err(self.error_here(end_message, None)),
+            Some(_) => Err(self.error_char(found_message)),
+        }
+    }
+
+    /// Rejects anything but whitespace after the top-level value.
+    fn end_of_document(&mut self) -> Result<(), JsonError> {
+        self.skip_whitespace();
+        if self.pos < self.bytes.len() {
+            return Err(self.error_here("unexpected text after the end of the JSON value", None));
+        }
+        Ok(())
     }
 
     fn string(&mut self) -> Result<String, JsonError> {
@@ -566,6 +649,42 @@ mod tests {
         for text in ["", "{", r#"{"a""#, r#"{"a":"#, "[1,", r#""abc"#, "tru", "-", "1.", "1e"] {
             assert!(parse(text).is_err(), "{text:?} parsed");
         }
+    }
+
+    #[test]
+    fn array_items_match_whole_parse() {
+        let text = " [ {\"a\": [1, 2]}, \"x\" ,null,[] ] ";
+        let whole = parse(text).unwrap();
+        let items: Vec<Node> = array_items(text).collect::<Result<_, _>>().unwrap();
+        assert_eq!(Some(items.as_slice()), whole.as_array());
+    }
+
+    #[test]
+    fn array_items_of_empty_array() {
+        assert_eq!(array_items(" [ ] ").count(), 0);
+    }
+
+    #[test]
+    fn array_items_errors_match_whole_parse() {
+        let cases = ["[", "[1", "[1,", "[1,]", "[1 2]", "[1] x", "[] ]", r#"[{"a": 1, "a": 2}]"#, "[tru]"];
+        for text in cases {
+            let expected = parse(text).unwrap_err();
+            let results: Vec<Result<Node, JsonError>> = array_items(text).collect();
+            let Some(Err(error)) = results.last() else {
+                panic!("{text:?}: no error from array_items: {results:?}");
+            };
+            assert_eq!(results.iter().filter(|result| result.is_err()).count(), 1, "{text:?}");
+            assert_eq!(error, &expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn array_items_reject_non_array() {
+        let error = array_items(r#"{"a": 1}"#).next().unwrap().unwrap_err();
+        assert_eq!(error.message, "expected a JSON array, found `{`");
+        assert_eq!(error.span, 0..1);
+        let error = array_items("").next().unwrap().unwrap_err();
+        assert_eq!(error.message, "expected a JSON array, found the end of input");
     }
 
     #[test]

@@ -166,7 +166,7 @@ impl Assessed<'_> {
             policy_type: self.policy_type,
             level: self.level.map(str::to_string),
             index: self.statement.index,
-            sid: self.statement.sid.clone(),
+            sid: self.statement.sid.as_deref().map(str::to_string),
             effect: self.statement.effect,
             source: self.policy.source.clone(),
             span: self.statement.span.clone(),

@@ -14,6 +14,10 @@ use crate::source::SourceText;
 /// The policy language versions IAM accepts.
 pub const VERSIONS: [&str; 2] = ["2012-10-17", "2008-10-17"];
 
+/// The maximum length in bytes of a policy document, so that byte offsets
+/// inside one policy fit in `u32`.
+pub const MAX_POLICY_BYTES: usize = u32::MAX as usize;
+
 const POLICY_KEYS: [&str; 3] = ["Version", "Id", "Statement"];
 const STATEMENT_KEYS: [&str; 9] =
     ["Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Principal", "NotPrincipal", "Condition"];
@@ -32,13 +36,14 @@ pub struct Policy {
 pub struct Statement {
     /// Position in the `Statement` array, from 0.
     pub index: usize,
-    pub sid: Option<String>,
+    pub sid: Option<Box<str>>,
     pub span: Range<usize>,
     pub effect: Effect,
     pub actions: Actions,
     pub resources: Resources,
-    pub principals: Option<Principals>,
-    pub conditions: Vec<Clause>,
+    /// Boxed because identity policies, the most numerous, never name a principal.
+    pub principals: Option<Box<Principals>>,
+    pub conditions: Box<[Clause]>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -47,33 +52,65 @@ pub enum Effect {
     Deny,
 }
 
-/// `Action` or, when `negated`, `NotAction`. The entries are stored in one
-/// string because large policies list thousands of them: one allocation per
-/// statement keeps parsing fast and the model small.
+/// `Action` or, when `negated`, `NotAction`. Large policies list thousands
+/// of entries, so an entry is a byte range into one shared text instead of
+/// a string of its own.
 #[derive(Debug, Clone)]
 pub struct Actions {
     pub negated: bool,
-    text: Box<str>,
-    /// The end offset of each entry in `text`.
-    ends: Box<[usize]>,
+    text: EntryText,
+    /// The start and end offset of each entry in `text`.
+    ranges: Box<[(u32, u32)]>,
     pub span: Range<usize>,
 }
 
-impl Actions {
-    fn new<'a>(negated: bool, entries: impl Iterator<Item = &'a str> + Clone, span: Range<usize>) -> Actions {
-        let mut text = String::with_capacity(entries.clone().map(str::len).sum());
-        let mut ends = Vec::with_capacity(entries.clone().count());
-        for entry in entries {
-            text.push_str(entry);
-            ends.push(text.len());
+/// The text that the ranges of an entry list point into.
+#[derive(Debug, Clone)]
+enum EntryText {
+    /// The policy's source, when every entry is written there without JSON
+    /// escapes, so parsing copies no entry text.
+    Source(SourceText),
+    /// The decoded entries joined together, when some entry has an escape.
+    Joined(Box<str>),
+}
+
+impl EntryText {
+    fn as_str(&self) -> &str {
+        match self {
+            EntryText::Source(source) => source.text(),
+            EntryText::Joined(text) => text,
         }
-        Actions { negated, text: text.into_boxed_str(), ends: ends.into_boxed_slice(), span }
+    }
+}
+
+impl Actions {
+    /// Stores the entries as ranges into `source` when it contains them
+    /// verbatim, and joins copies of them otherwise.
+    fn new<'a>(negated: bool, entries: StringList<'a>, span: Range<usize>, source: &SourceText) -> Actions {
+        let in_source: Option<Box<[(u32, u32)]>> = entries.nodes().map(|node| verbatim_range(node, source.text())).collect();
+        match in_source {
+            Some(ranges) => Actions { negated, text: EntryText::Source(source.clone()), ranges, span },
+            None => Actions::joined(negated, entries.iter(), span),
+        }
+    }
+
+    /// Stores copies of `entries` in one string. A policy is at most
+    /// `MAX_POLICY_BYTES` long, so the offsets fit in `u32`.
+    fn joined<'a>(negated: bool, entries: impl Iterator<Item = &'a str> + Clone, span: Range<usize>) -> Actions {
+        let mut text = String::with_capacity(entries.clone().map(str::len).sum());
+        let mut ranges = Vec::with_capacity(entries.clone().count());
+        for entry in entries {
+            let start = offset_u32(text.len());
+            text.push_str(entry);
+            ranges.push((start, offset_u32(text.len())));
+        }
+        Actions { negated, text: EntryText::Joined(text.into_boxed_str()), ranges: ranges.into_boxed_slice(), span }
     }
 
     /// Lists the entries as written in the policy.
     pub fn entries(&self) -> impl Iterator<Item = &str> + '_ {
-        let starts = std::iter::once(0).chain(self.ends.iter().copied());
-        starts.zip(self.ends.iter().copied()).map(|(start, end)| self.text.get(start..end).unwrap_or_default())
+        let text = self.text.as_str();
+        self.ranges.iter().map(move |&(start, end)| text.get(start as usize..end as usize).unwrap_or_default())
     }
 
     /// Tells whether any entry matches `action`, before `NotAction` negation.
@@ -237,6 +274,15 @@ pub fn parse_policy(name: &str, node: &Node, source: &SourceText) -> Result<Poli
         ));
     };
     check_keys(members, &POLICY_KEYS, "policy", source)?;
+    if node.span.len() > MAX_POLICY_BYTES {
+        return Err(invalid_element(
+            source,
+            node.span.start..node.span.start + 1,
+            format!("policy `{name}` is {} bytes long, more than the {MAX_POLICY_BYTES} bytes this tool reads", node.span.len()),
+            "policy starts here",
+            "split the policy into several smaller ones",
+        ));
+    }
 
     let version = match node.member("Version") {
         None => None,
@@ -282,11 +328,12 @@ pub fn parse_policy(name: &str, node: &Node, source: &SourceText) -> Result<Poli
     };
 
     let variables = version.as_deref() == Some("2012-10-17");
-    let statements = statement_nodes
-        .into_iter()
-        .enumerate()
-        .map(|(index, statement)| parse_statement(index, statement, variables, source))
-        .collect::<Result<Vec<_>, _>>()?;
+    // Sized up front: collecting results would grow the vector by doubling
+    // and leave up to half of it unused for the life of the policy.
+    let mut statements = Vec::with_capacity(statement_nodes.len());
+    for (index, statement) in statement_nodes.into_iter().enumerate() {
+        statements.push(parse_statement(index, statement, variables, source)?);
+    }
     check_unique_sids(&statement_member.value, source)?;
 
     Ok(Policy { name: name.to_string(), source: source.clone(), span: node.span.clone(), version, statements })
@@ -352,14 +399,14 @@ fn parse_statement(index: usize, node: &Node, variables: bool, source: &SourceTe
     };
     let elements = StatementElements::find(members, source)?;
 
-    let sid = elements.sid.map(|sid| expect_string(&sid.value, "Sid", source).map(str::to_string)).transpose()?;
+    let sid = elements.sid.map(|sid| expect_string(&sid.value, "Sid", source).map(Box::from)).transpose()?;
     let effect = parse_effect(&elements, node, index, source)?;
     let actions = parse_actions(&elements, node, index, source)?;
     let resources = parse_resources(&elements, node, index, variables, source)?;
-    let principals = parse_principals(&elements, source)?;
+    let principals = parse_principals(&elements, source)?.map(Box::new);
     let conditions = match elements.condition {
-        Some(block) => condition::parse_block(&block.value, variables, source)?,
-        None => Vec::new(),
+        Some(block) => condition::parse_block(&block.value, variables, source)?.into_boxed_slice(),
+        None => Box::default(),
     };
 
     Ok(Statement { index, sid, span: node.span.clone(), effect, actions, resources, principals, conditions })
@@ -443,7 +490,7 @@ fn not_a_string(node: &Node, element: &str, source: &SourceText) -> Finding {
 /// Reads a string or a non-empty array of strings.
 fn string_list<'a>(node: &'a Node, element: &str, source: &SourceText) -> Result<StringList<'a>, Finding> {
     let items = match &node.value {
-        Value::String(text) => return Ok(StringList::One(text)),
+        Value::String(_) => return Ok(StringList::One(node)),
         Value::Array(items) => items,
         _ => {
             return Err(invalid_element(
@@ -478,18 +525,40 @@ fn empty_list(node: &Node, element: &str, source: &SourceText) -> Finding {
 /// `string_list`, read without copying.
 #[derive(Clone, Copy)]
 enum StringList<'a> {
-    One(&'a str),
+    One(&'a Node),
     Many(&'a [Node]),
 }
 
 impl<'a> StringList<'a> {
-    fn iter(self) -> impl Iterator<Item = &'a str> + Clone {
+    fn nodes(self) -> impl Iterator<Item = &'a Node> + Clone {
         let (one, many) = match self {
-            StringList::One(text) => (Some(text), [].iter()),
+            StringList::One(node) => (Some(node), [].iter()),
             StringList::Many(items) => (None, items.iter()),
         };
-        one.into_iter().chain(many.map(|item| item.as_str().unwrap_or_default()))
+        one.into_iter().chain(many)
     }
+
+    fn iter(self) -> impl Iterator<Item = &'a str> + Clone {
+        self.nodes().map(|node| node.as_str().unwrap_or_default())
+    }
+}
+
+/// Returns the byte range of a string node's decoded text inside `text`,
+/// which exists when the string literal there has no escapes.
+fn verbatim_range(node: &Node, text: &str) -> Option<(u32, u32)> {
+    let decoded = node.as_str()?;
+    let start = node.span.start.checked_add(1)?;
+    let end = start.checked_add(decoded.len())?;
+    if text.get(start..end)? != decoded {
+        return None;
+    }
+    Some((u32::try_from(start).ok()?, u32::try_from(end).ok()?))
+}
+
+/// Converts an offset inside one policy to `u32`. `parse_policy` rejects
+/// policies longer than `MAX_POLICY_BYTES`, so the fallback is never taken.
+fn offset_u32(offset: usize) -> u32 {
+    u32::try_from(offset).unwrap_or(u32::MAX)
 }
 
 fn parse_effect(elements: &StatementElements<'_>, node: &Node, index: usize, source: &SourceText) -> Result<Effect, Finding> {
@@ -548,7 +617,7 @@ fn parse_actions(elements: &StatementElements<'_>, node: &Node, index: usize, so
         ));
     };
     let entries = string_list(&member.value, &member.key, source)?;
-    Ok(Actions::new(negated, entries.iter(), member.value.span.clone()))
+    Ok(Actions::new(negated, entries, member.value.span.clone(), source))
 }
 
 fn parse_resources(elements: &StatementElements<'_>, node: &Node, index: usize, variables: bool, source: &SourceText) -> Result<Resources, Finding> {
@@ -654,10 +723,29 @@ mod tests {
 
     #[test]
     fn action_entries_keep_order() {
-        let actions = Actions::new(false, ["s3:Get*", "", "rekognition:*"].into_iter(), 0..0);
+        let actions = Actions::joined(false, ["s3:Get*", "", "rekognition:*"].into_iter(), 0..0);
         assert_eq!(actions.entries().collect::<Vec<_>>(), vec!["s3:Get*", "", "rekognition:*"]);
         assert!(actions.lists("rekognition:DistributeDatasetEntries"));
         assert!(!actions.lists("iam:PassRole"));
+    }
+
+    #[test]
+    fn action_entries_with_escapes_decode() {
+        let policy = parse(r#"{"Statement": {"Effect": "Allow", "Action": ["s3:Get\u002a", "rekognition:List*"], "Resource": "*"}}"#).unwrap();
+        let actions = &policy.statements[0].actions;
+        assert!(matches!(actions.text, EntryText::Joined(_)));
+        assert_eq!(actions.entries().collect::<Vec<_>>(), vec!["s3:Get*", "rekognition:List*"]);
+        assert!(actions.lists("s3:GetObject"));
+    }
+
+    #[test]
+    fn action_entries_read_from_source() {
+        let policy = parse(r#"{"Statement": {"Effect": "Allow", "Action": ["s3:Get*", "rekognition:List*"], "Resource": "*"}}"#).unwrap();
+        let actions = &policy.statements[0].actions;
+        assert!(matches!(actions.text, EntryText::Source(_)));
+        assert_eq!(actions.entries().collect::<Vec<_>>(), vec!["s3:Get*", "rekognition:List*"]);
+        let single = parse(r#"{"Statement": {"Effect": "Allow", "Action": "s3:Get*", "Resource": "*"}}"#).unwrap();
+        assert_eq!(single.statements[0].actions.entries().collect::<Vec<_>>(), vec!["s3:Get*"]);
     }
 
     #[test]
