@@ -14,6 +14,7 @@ pub mod json;
 pub mod report;
 pub mod rules;
 pub mod source;
+pub mod suggest;
 
 /// The version of this tool, as reported in facts and output.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

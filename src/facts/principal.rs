@@ -145,14 +145,10 @@ fn resolve_role(
         ))));
     }
 
-    let mut policies = IdentityPolicies::default();
-    let name = &principal.name;
-    if let Err(unresolved) = collect_entity_policies(role, "RolePolicyList", source, managed, &format!("role {name}"), &mut policies)? {
-        return Ok(Err(unresolved));
-    }
-    if let Err(unresolved) = collect_boundary(role, managed, &mut policies)? {
-        return Ok(Err(unresolved));
-    }
+    let policies = match own_policies(role, "RolePolicyList", source, managed, &format!("role {}", principal.name))? {
+        Ok(policies) => policies,
+        Err(unresolved) => return Ok(Err(unresolved)),
+    };
 
     let role_id = role.get("RoleId").and_then(Node::as_str);
     let user_id = match (role_id, &principal.session) {
@@ -188,14 +184,11 @@ fn resolve_user(
         ))));
     };
 
-    let mut policies = IdentityPolicies::default();
     let name = &principal.name;
-    if let Err(unresolved) = collect_entity_policies(user, "UserPolicyList", source, managed, &format!("user {name}"), &mut policies)? {
-        return Ok(Err(unresolved));
-    }
-    if let Err(unresolved) = collect_boundary(user, managed, &mut policies)? {
-        return Ok(Err(unresolved));
-    }
+    let mut policies = match own_policies(user, "UserPolicyList", source, managed, &format!("user {name}"))? {
+        Ok(policies) => policies,
+        Err(unresolved) => return Ok(Err(unresolved)),
+    };
 
     let groups = details.get("GroupDetailList").and_then(Node::as_array).unwrap_or_default();
     for group_name in user.get("GroupList").and_then(Node::as_array).unwrap_or_default() {
@@ -223,6 +216,25 @@ fn resolve_user(
         policies,
         location: Some(Location { source: source.clone(), span: user.span.clone() }),
     }))
+}
+
+/// Collects a role's or user's own policies: inline, attached managed, and
+/// the permissions boundary.
+fn own_policies(
+    entity: &Node,
+    inline_key: &str,
+    source: &SourceText,
+    managed: &ManagedPolicies<'_>,
+    owner: &str,
+) -> Result<Result<IdentityPolicies, Unresolved>, Finding> {
+    let mut policies = IdentityPolicies::default();
+    if let Err(unresolved) = collect_entity_policies(entity, inline_key, source, managed, owner, &mut policies)? {
+        return Ok(Err(unresolved));
+    }
+    if let Err(unresolved) = collect_boundary(entity, managed, &mut policies)? {
+        return Ok(Err(unresolved));
+    }
+    Ok(Ok(policies))
 }
 
 /// Adds an entity's inline policies (`inline_key`) and attached managed policies.

@@ -266,7 +266,7 @@ fn closest_operator(name: &str) -> Option<String> {
                 if Operator::parse(&candidate).is_none() {
                     continue;
                 }
-                let distance = edit_distance(&lowercase_name, &candidate.to_ascii_lowercase());
+                let distance = crate::suggest::edit_distance(&lowercase_name, &candidate.to_ascii_lowercase());
                 if best.as_ref().is_none_or(|(smallest, _)| distance < *smallest) {
                     best = Some((distance, candidate));
                 }
@@ -274,21 +274,6 @@ fn closest_operator(name: &str) -> Option<String> {
         }
     }
     best.filter(|(distance, _)| *distance <= 3).map(|(_, candidate)| candidate)
-}
-
-/// Levenshtein distance over characters.
-pub(crate) fn edit_distance(left: &str, right: &str) -> usize {
-    let right: Vec<char> = right.chars().collect();
-    let mut previous: Vec<usize> = (0..=right.len()).collect();
-    for (i, left_char) in left.chars().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, right_char) in right.iter().enumerate() {
-            let substitution = previous[j] + usize::from(left_char != *right_char);
-            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
-        }
-        previous = current;
-    }
-    previous[right.len()]
 }
 
 fn parse_values(operator: Operator, name: &str, node: &Node, variables: bool, source: &SourceText) -> Result<OneOrMore<ConditionValue>, Finding> {
@@ -547,10 +532,4 @@ mod tests {
         }
     }
 
-    #[test]
-    fn edit_distance_counts_edits() {
-        assert_eq!(edit_distance("stringequalz", "stringequals"), 1);
-        assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
-    }
 }

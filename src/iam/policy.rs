@@ -461,7 +461,7 @@ fn check_keys(members: &[json::Member], allowed: &[&str], object_kind: &str, sou
 fn unknown_element(unknown: &json::Member, allowed: &[&str], object_kind: &str, source: &SourceText) -> Finding {
     let closest = allowed
         .iter()
-        .map(|key| (condition::edit_distance(&unknown.key.to_ascii_lowercase(), &key.to_ascii_lowercase()), *key))
+        .map(|key| (crate::suggest::edit_distance(&unknown.key.to_ascii_lowercase(), &key.to_ascii_lowercase()), *key))
         .min_by_key(|(distance, _)| *distance);
     let help = match closest {
         Some((distance, key)) if distance <= 2 => format!("did you mean `{key}`? Element names are case-sensitive"),

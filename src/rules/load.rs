@@ -255,32 +255,12 @@ fn is_kebab_case(name: &str) -> bool {
 }
 
 fn unknown_rule(set: &RuleSet, name: &str, flag: &str) -> Finding {
-    let closest = set
-        .rules
-        .iter()
-        .map(|rule| (strsim_distance(&rule.name, name), &rule.name))
-        .min_by_key(|(distance, _)| *distance)
-        .filter(|(distance, _)| *distance <= 3);
+    let closest = crate::suggest::closest(name, set.rules.iter().map(|rule| rule.name.as_str()));
     let help = match closest {
-        Some((_, suggestion)) => format!("did you mean `{suggestion}`? `rules list` shows every rule"),
+        Some(suggestion) => format!("did you mean `{suggestion}`? `rules list` shows every rule"),
         None => "`rules list` shows every rule".to_string(),
     };
     Finding::error("input::usage", format!("{flag} names unknown rule `{name}`")).with_help(help)
-}
-
-/// Levenshtein distance, for "did you mean" suggestions.
-pub fn strsim_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, char_a) in a.chars().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, char_b) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(char_a != *char_b);
-            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
-        }
-        previous = current;
-    }
-    previous[b.len()]
 }
 
 #[cfg(test)]
@@ -304,10 +284,5 @@ mod tests {
     #[test]
     fn cel_position_maps_to_offset() {
         assert_eq!(offset_of("a &&\n  b ==", 2, 2), 7);
-    }
-
-    #[test]
-    fn edit_distance_counts_edits() {
-        assert_eq!(strsim_distance("test-dataset-empty", "test-datset-empty"), 1);
     }
 }
