@@ -241,6 +241,19 @@ fn cli_run_refused_endpoint_exits_3() {
 }
 
 #[test]
+fn refused_endpoint_still_reports_json() {
+    let home = support::TempDir::new("run-refused-json");
+    let endpoint = format!("http://127.0.0.1:{}", support::free_port());
+    let (exit, stdout, _) = support::run(support::cli(&home).args(["run", "--train", TRAIN, "--test", TEST, "--yes", "--format", "json", "--endpoint-url", &endpoint]));
+
+    assert_eq!(exit, 3);
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("stdout is one JSON report");
+    assert_eq!(report["verdict"], "fail");
+    assert_eq!(report["executed"], false);
+    assert!(report["reason"].as_str().is_some_and(|reason| reason.contains(&endpoint)), "{stdout}");
+}
+
+#[test]
 fn interrupt_while_waiting_exits_5() {
     use std::io::{BufRead, BufReader};
 

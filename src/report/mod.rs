@@ -66,7 +66,11 @@ impl Report<'_> {
     /// `check failed: 1 failed, 1 undecided, 9 passed, 2 skipped`.
     pub fn summary_line(&self, command: &str) -> String {
         let count = |outcome| self.results().filter(|result| result.outcome == outcome).count();
-        let verdict = if self.passed() { "passed" } else { "failed" };
+        let verdict = match &self.run {
+            Some(run) if !run.executed && self.passed() => "stopped",
+            _ if self.passed() => "passed",
+            _ => "failed",
+        };
         let mut line = format!(
             "{command} {verdict}: {} failed, {} undecided, {} passed, {} skipped",
             count(Outcome::Fail),

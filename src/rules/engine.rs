@@ -18,12 +18,15 @@ pub struct Verdict {
 
 impl Verdict {
     /// True when every error-severity rule passed. A skipped error rule
-    /// blocks too, because a check that did not run proved nothing.
+    /// blocks too, because a check that did not run proved nothing, and so
+    /// does a verdict without any result.
     pub fn passed(&self) -> bool {
-        self.results
-            .iter()
-            .filter(|result| result.severity == Severity::Error)
-            .all(|result| result.outcome == Outcome::Pass)
+        !self.results.is_empty()
+            && self
+                .results
+                .iter()
+                .filter(|result| result.severity == Severity::Error)
+                .all(|result| result.outcome == Outcome::Pass)
     }
 
     pub fn count(&self, outcome: Outcome) -> usize {
@@ -184,4 +187,30 @@ fn decorate(rule: &Rule, model: &Map<String, Value>, mut finding: Finding) -> Fi
         finding.help = rule.help.as_ref().map(|help| render(help, model));
     }
     finding
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(severity: Severity, outcome: Outcome) -> RuleResult {
+        RuleResult { rule: "rule".into(), severity, summary: String::new(), outcome, message: String::new(), finding: None }
+    }
+
+    #[test]
+    fn empty_verdict_does_not_pass() {
+        assert!(!Verdict { results: Vec::new() }.passed());
+    }
+
+    #[test]
+    fn skipped_error_rule_blocks() {
+        let verdict = Verdict { results: vec![result(Severity::Error, Outcome::Pass), result(Severity::Error, Outcome::Skip)] };
+        assert!(!verdict.passed());
+    }
+
+    #[test]
+    fn failed_warning_does_not_block() {
+        let verdict = Verdict { results: vec![result(Severity::Error, Outcome::Pass), result(Severity::Warning, Outcome::Fail)] };
+        assert!(verdict.passed());
+    }
 }

@@ -8,7 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::RunArgs;
 use crate::cli::check::online::{check_with, connect, report_aws_error, report_gather_error, runtime, Online};
 use crate::cli::check::{exit_for, load_rules, print_report, target};
-use crate::cli::{report_input_error, Exit};
+use crate::cli::{report_input_error, Exit, Format};
 use crate::facts::aws::error::Failure;
 use crate::facts::aws::rekognition::{self, DatasetStatus};
 use crate::facts::aws::{self as aws_facts, GatherError, IdentitySource};
@@ -73,10 +73,30 @@ pub fn run(args: RunArgs) -> Exit {
     runtime.block_on(async {
         let online = match connect(&args.check).await {
             Ok(online) => online,
-            Err(error) => return report_gather_error(error),
+            Err(error) => {
+                let reason = match &error {
+                    GatherError::Aws(error) => error.message.clone(),
+                    GatherError::Input(finding) => finding.message.clone(),
+                };
+                let exit = report_gather_error(error);
+                if args.check.format == Format::Json {
+                    let summary = RunSummary { executed: false, reason: Some(reason), final_state: None };
+                    let empty = Verdict { results: Vec::new() };
+                    let report = Report { train: &args.check.train, test: &args.check.test, verdict: &empty, post: None, run: Some(summary) };
+                    print_report(&report, "run", args.check.format);
+                }
+                return exit;
+            }
         };
         let outcome = execute(&args, &rules, &online, &Hooks::default()).await;
-        if let Some(verdict) = &outcome.verdict {
+        // A run stopped before any rule ran still owes JSON readers a report.
+        let empty = Verdict { results: Vec::new() };
+        let verdict = match &outcome.verdict {
+            Some(verdict) => Some(verdict),
+            None if args.check.format == Format::Json => Some(&empty),
+            None => None,
+        };
+        if let Some(verdict) = verdict {
             let report = Report { train: &args.check.train, test: &args.check.test, verdict, post: outcome.post.as_ref(), run: Some(outcome.summary.clone()) };
             print_report(&report, "run", args.check.format);
         }
