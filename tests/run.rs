@@ -152,6 +152,31 @@ async fn update_failed_exits_4() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dataset_deleted_while_waiting_exits_4() {
+    let faults = Faults { never_complete: true, ..Faults::default() };
+    let (handle, online) = start(&world(), faults).await;
+    let handle = std::sync::Arc::new(handle);
+    let deleter = std::sync::Arc::clone(&handle);
+    // Delete the test dataset once the split has been called, while run polls.
+    let watcher = std::thread::spawn(move || {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while distribute_calls(&deleter) == 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        deleter.delete_dataset(TEST).expect("the test dataset exists");
+    });
+    let rules = load_rules(&[], &[], &[]).expect("the default rules load");
+    let outcome = execute(&run_args(&["--timeout", "10s"]), &rules, &online, &Hooks::default()).await;
+    watcher.join().expect("the watcher thread ends");
+
+    assert_eq!(outcome.exit, Exit::UpdateFailed, "{:?}", outcome.summary);
+    assert!(outcome.summary.executed);
+    let reason = outcome.summary.reason.unwrap_or_default();
+    assert!(reason.contains("no longer exists") || reason.contains("deleted"), "{reason}");
+    assert_eq!(distribute_calls(&handle), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn endless_split_times_out() {
     let faults = Faults { never_complete: true, ..Faults::default() };
     let started = Instant::now();
