@@ -104,6 +104,22 @@ fn missing_credentials_exit_3() {
     insta::assert_snapshot!(redact(&stderr));
 }
 
+#[test]
+fn expired_credentials_exit_3() {
+    let home = TempDir::new("expired");
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime for the stub");
+    let body = "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type>\
+                <Code>ExpiredToken</Code><Message>The security token included in the request is expired</Message></Error>\
+                <RequestId>stub-request</RequestId></ErrorResponse>";
+    let sts = runtime.block_on(support::stub(403, "text/xml", body.to_string()));
+    let (exit, stdout, stderr) = run(cli(&home).args(["check", "--train", TRAIN, "--test", TEST, "--endpoint-url", &sts.endpoint]));
+
+    assert_eq!(exit, 3, "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("ExpiredToken") || stderr.contains("expired"), "{stderr}");
+    assert!(stderr.contains("credentials"), "{stderr}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn denied_iam_names_the_permission() {
     let caller = "arn:aws:sts::111122223333:assumed-role/ml-pipeline/ci-run";
