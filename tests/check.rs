@@ -156,3 +156,35 @@ fn every_default_rule_is_documented() {
         assert!(explain.stdout.contains("How to fix"), "{name} docs say how to fix a failure");
     }
 }
+
+#[test]
+fn full_stdout_exits_three() {
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full exists on Linux");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_rekognition-preflight"))
+        .args(["check", "--snapshot", "examples/snapshot.json", "--train", TRAIN, "--test", TEST])
+        .current_dir(support::root())
+        .stdout(full)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .expect("the binary runs");
+
+    assert_eq!(status.status.code(), Some(3), "a lost report must not exit 0");
+    assert!(String::from_utf8_lossy(&status.stderr).contains("cannot write the output to stdout"));
+}
+
+#[test]
+fn rules_list_survives_closed_pipe() {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rekognition-preflight"))
+        .args(["rules", "list"])
+        .current_dir(support::root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    // Closing the read end before the child writes makes its write fail with EPIPE.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().expect("the binary exits");
+
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("panicked"), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_ne!(output.status.code(), Some(101));
+}

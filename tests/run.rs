@@ -266,6 +266,28 @@ fn cli_run_refused_endpoint_exits_3() {
 }
 
 #[test]
+fn timed_out_run_reports_failure() {
+    let home = support::TempDir::new("run-timeout-json");
+    let world = support::repo_path("examples/world.json");
+    let world = world.to_string_lossy();
+    let args = ["run", "--train", TRAIN, "--test", TEST, "--yes", "--timeout", "1s", "--format", "json", "--emulator", world.as_ref()];
+    let (exit, stdout, _) = support::run(support::cli(&home).args(args));
+
+    assert_eq!(exit, 5);
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("stdout is one JSON report");
+    assert_eq!(report["verdict"], "fail");
+    assert_eq!(report["executed"], true);
+    assert_eq!(report["succeeded"], false);
+    assert!(report["reason"].as_str().is_some_and(|reason| reason.contains("timed out")), "{stdout}");
+
+    let github = ["run", "--train", TRAIN, "--test", TEST, "--yes", "--timeout", "1s", "--format", "github", "--emulator", world.as_ref()];
+    let (exit, stdout, _) = support::run(support::cli(&home).args(github));
+    assert_eq!(exit, 5);
+    assert!(stdout.contains("::error title=run%3A the split did not complete::waiting timed out"), "{stdout}");
+    assert!(stdout.contains("run failed:"), "{stdout}");
+}
+
+#[test]
 fn refused_endpoint_still_reports_json() {
     let home = support::TempDir::new("run-refused-json");
     let endpoint = format!("http://127.0.0.1:{}", support::free_port());

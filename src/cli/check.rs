@@ -1,6 +1,6 @@
 //! `check`: gather facts, run every rule, print the verdict.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -78,7 +78,9 @@ pub fn run(args: CheckArgs) -> Exit {
     };
     let verdict = rules::evaluate(&rules, &facts, Phase::Pre, None);
     let report = Report { train: &args.train, test: &args.test, verdict: &verdict, post: None, run: None };
-    print_report(&report, "check", args.format);
+    if let Err(exit) = print_report(&report, "check", args.format) {
+        return exit;
+    }
     exit_for(&verdict)
 }
 
@@ -124,20 +126,17 @@ fn gather(args: &CheckArgs) -> Result<Facts, Finding> {
     }
 }
 
-/// Writes the report in the chosen format to stdout.
-pub fn print_report(report: &Report<'_>, command: &str, format: Format) {
-    let stdout = std::io::stdout();
-    let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
+/// Writes the report in the chosen format to stdout. A failed write is a
+/// runtime error (exit 3), so that lost output never looks like a pass.
+pub fn print_report(report: &Report<'_>, command: &str, format: Format) -> Result<(), Exit> {
+    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let width = super::terminal_width();
     let reporter: Box<dyn Reporter> = match format {
         Format::Human => Box::new(HumanReporter { width, color }),
         Format::Json => Box::new(JsonReporter),
         Format::Github => Box::new(GithubReporter),
     };
-    let mut out = stdout.lock();
-    if let Err(error) = reporter.write(report, command, &mut out).and_then(|()| out.flush()) {
-        tracing::error!(%error, "cannot write the report to stdout");
-    }
+    super::write_stdout(|out| reporter.write(report, command, out))
 }
 
 pub fn exit_for(verdict: &Verdict) -> Exit {

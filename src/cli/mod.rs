@@ -140,6 +140,24 @@ pub fn report_input_error(finding: Finding) -> Exit {
     Exit::Input
 }
 
+/// Writes a command's output to stdout and flushes it. A failed write
+/// (a full disk, a closed pipe) is a runtime error: the exit code must not
+/// report success for output that was lost. A closed pipe is not reported on
+/// stderr, because the reader chose to stop.
+pub fn write_stdout(write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>) -> Result<(), Exit> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let result = write(&mut out).and_then(|()| std::io::Write::flush(&mut out));
+    match result {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Err(Exit::Runtime),
+        Err(error) => {
+            eprintln!("error: cannot write the output to stdout: {error}");
+            Err(Exit::Runtime)
+        }
+    }
+}
+
 /// Returns the width for rendered diagnostics: `COLUMNS` when set, else 100.
 pub fn terminal_width() -> usize {
     std::env::var("COLUMNS").ok().and_then(|columns| columns.parse().ok()).unwrap_or(100)

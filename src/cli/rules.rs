@@ -31,14 +31,15 @@ pub fn run(command: RulesCommand) -> Exit {
         Err(finding) => return report_input_error(finding),
     };
 
-    match command {
+    let written = match command {
         RulesCommand::List { .. } => {
             let width = set.rules.iter().map(|rule| rule.name.len()).max().unwrap_or(0);
+            let mut text = String::new();
             for rule in &set.rules {
                 let phase = if rule.phase == Phase::Post { " (after the split)" } else { "" };
-                println!("{:<width$}  {:<7}  {}{phase}", rule.name, rule.severity.to_string(), rule.summary);
+                text.push_str(&format!("{:<width$}  {:<7}  {}{phase}\n", rule.name, rule.severity.to_string(), rule.summary));
             }
-            Exit::Pass
+            super::write_stdout(|out| out.write_all(text.as_bytes()))
         }
         RulesCommand::Explain { name, .. } => {
             let Some(rule) = set.get(&name) else {
@@ -48,20 +49,19 @@ pub fn run(command: RulesCommand) -> Exit {
                         .with_help(format!("known rules: {}", names.join(", "))),
                 );
             };
-            println!("{} ({}, {})", rule.name, rule.severity, rule.origin);
-            println!();
-            println!("{}", rule.summary);
-            println!();
-            println!("{}", rule.docs);
-            println!();
-            match &rule.condition {
-                Condition::Cel { text, .. } => println!("condition: {}", text.trim()),
-                Condition::Builtin(_) => println!("condition: built-in check"),
-            }
+            let condition = match &rule.condition {
+                Condition::Cel { text, .. } => text.trim().to_string(),
+                Condition::Builtin(_) => "built-in check".to_string(),
+            };
+            let mut text = format!("{} ({}, {})\n\n{}\n\n{}\n\ncondition: {condition}\n", rule.name, rule.severity, rule.origin, rule.summary, rule.docs);
             if let Some(help) = &rule.help {
-                println!("help: {help}");
+                text.push_str(&format!("help: {help}\n"));
             }
-            Exit::Pass
+            super::write_stdout(|out| out.write_all(text.as_bytes()))
         }
+    };
+    match written {
+        Ok(()) => Exit::Pass,
+        Err(exit) => exit,
     }
 }

@@ -9,7 +9,6 @@
 //! Exit code 1 when any case decides other than expected, 2 on invalid
 //! input, 0 otherwise.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -50,22 +49,26 @@ pub fn run(args: SimulateArgs) -> Exit {
     let results: Vec<(&Case, Evaluation)> = file.cases.iter().map(|case| (case, case.evaluate())).collect();
     let mismatches = results.iter().filter(|(case, evaluation)| case.expected.is_some_and(|expected| expected != evaluation.decision)).count();
 
-    // Write errors (a closed pipe) are ignored: the exit code still reports the result.
-    let mut stdout = std::io::stdout().lock();
-    match args.format {
-        Format::Json => {
-            let reports: Vec<Value> = results.iter().map(|(case, evaluation)| case_json(case, evaluation)).collect();
-            let output = if file.is_array { Value::Array(reports) } else { reports.into_iter().next().unwrap_or(Value::Null) };
-            let _ = writeln!(stdout, "{}", serde_json::to_string_pretty(&output).unwrap_or_default());
-        }
-        Format::Human | Format::Github => {
-            for (case, evaluation) in &results {
-                let _ = writeln!(stdout, "{}", render_human(case, evaluation));
+    let written = super::write_stdout(|stdout| {
+        match args.format {
+            Format::Json => {
+                let reports: Vec<Value> = results.iter().map(|(case, evaluation)| case_json(case, evaluation)).collect();
+                let output = if file.is_array { Value::Array(reports) } else { reports.into_iter().next().unwrap_or(Value::Null) };
+                writeln!(stdout, "{}", serde_json::to_string_pretty(&output).unwrap_or_default())?;
             }
-            if mismatches > 0 {
-                let _ = writeln!(stdout, "{mismatches} of {} cases did not decide as expected", results.len());
+            Format::Human | Format::Github => {
+                for (case, evaluation) in &results {
+                    writeln!(stdout, "{}", render_human(case, evaluation))?;
+                }
+                if mismatches > 0 {
+                    writeln!(stdout, "{mismatches} of {} cases did not decide as expected", results.len())?;
+                }
             }
         }
+        Ok(())
+    });
+    if let Err(exit) = written {
+        return exit;
     }
 
     if mismatches > 0 { Exit::Blocked } else { Exit::Pass }

@@ -20,8 +20,9 @@ impl Reporter for GithubReporter {
                 (_, Severity::Info) => "notice",
             };
             let mut properties = Vec::new();
-            // Only a file can be annotated; a flag such as `--test` is not a path.
-            let position = result.finding.as_ref().and_then(|finding| finding.position()).filter(|(name, ..)| !name.starts_with("--"));
+            // Only a file can be annotated; the `arguments` source and a flag
+            // such as `--test` are not paths.
+            let position = result.finding.as_ref().and_then(|finding| finding.position()).filter(|(name, ..)| !name.starts_with("--") && name != "arguments");
             if let Some((file, line, column)) = position {
                 properties.push(format!("file={}", escape_property(&file)));
                 properties.push(format!("line={line}"));
@@ -35,6 +36,12 @@ impl Reporter for GithubReporter {
                 message.push_str(help);
             }
             writeln!(out, "::{level} {}::{}", properties.join(","), escape_data(&message))?;
+        }
+        if let Some(run) = report.run.as_ref().filter(|run| !run.succeeded) {
+            if let Some(reason) = &run.reason {
+                let title = if run.executed { "run: the split did not complete" } else { "run: nothing was executed" };
+                writeln!(out, "::error title={}::{}", escape_property(title), escape_data(reason))?;
+            }
         }
         writeln!(out, "{}", report.summary_line(command))
     }

@@ -32,7 +32,11 @@ pub struct Report<'a> {
 #[derive(Debug, Clone, Serialize)]
 pub struct RunSummary {
     pub executed: bool,
+    /// True when the split is done and verified: `run` exits 0.
+    #[serde(default)]
+    pub succeeded: bool,
     /// The reason, in one sentence, when the split was not executed or did not finish.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     #[serde(rename = "final", skip_serializing_if = "Option::is_none")]
     pub final_state: Option<FinalState>,
@@ -53,9 +57,10 @@ pub struct DatasetState {
 }
 
 impl Report<'_> {
-    /// True when every error-severity rule passed, before and after.
+    /// True when every error-severity rule passed, before and after, and,
+    /// for `run`, the split is done and verified.
     pub fn passed(&self) -> bool {
-        self.verdict.passed() && self.post.is_none_or(Verdict::passed)
+        self.verdict.passed() && self.post.is_none_or(Verdict::passed) && self.run.as_ref().is_none_or(|run| run.succeeded)
     }
 
     pub fn results(&self) -> impl Iterator<Item = &RuleResult> {
@@ -67,7 +72,7 @@ impl Report<'_> {
     pub fn summary_line(&self, command: &str) -> String {
         let count = |outcome| self.results().filter(|result| result.outcome == outcome).count();
         let verdict = match &self.run {
-            Some(run) if !run.executed && self.passed() => "stopped",
+            Some(run) if !run.executed && self.verdict.passed() => "stopped",
             _ if self.passed() => "passed",
             _ => "failed",
         };

@@ -73,7 +73,9 @@ pub fn check(args: &CheckArgs, rules: &RuleSet) -> Exit {
         };
         let _ = gathered;
         let report = Report { train: &args.train, test: &args.test, verdict: &verdict, post: None, run: None };
-        print_report(&report, "check", args.format);
+        if let Err(exit) = print_report(&report, "check", args.format) {
+            return exit;
+        }
         super::exit_for(&verdict)
     })
 }

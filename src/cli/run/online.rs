@@ -45,7 +45,7 @@ pub struct RunOutcome {
 
 impl RunOutcome {
     fn stopped(exit: Exit, verdict: Option<Verdict>, reason: impl Into<String>) -> RunOutcome {
-        RunOutcome { exit, verdict, post: None, summary: RunSummary { executed: false, reason: Some(reason.into()), final_state: None } }
+        RunOutcome { exit, verdict, post: None, summary: RunSummary { executed: false, succeeded: false, reason: Some(reason.into()), final_state: None } }
     }
 }
 
@@ -80,10 +80,10 @@ pub fn run(args: RunArgs) -> Exit {
                 };
                 let exit = report_gather_error(error);
                 if args.check.format == Format::Json {
-                    let summary = RunSummary { executed: false, reason: Some(reason), final_state: None };
+                    let summary = RunSummary { executed: false, succeeded: false, reason: Some(reason), final_state: None };
                     let empty = Verdict { results: Vec::new() };
                     let report = Report { train: &args.check.train, test: &args.check.test, verdict: &empty, post: None, run: Some(summary) };
-                    print_report(&report, "run", args.check.format);
+                    let _ = print_report(&report, "run", args.check.format);
                 }
                 return exit;
             }
@@ -97,8 +97,13 @@ pub fn run(args: RunArgs) -> Exit {
             None => None,
         };
         if let Some(verdict) = verdict {
-            let report = Report { train: &args.check.train, test: &args.check.test, verdict, post: outcome.post.as_ref(), run: Some(outcome.summary.clone()) };
-            print_report(&report, "run", args.check.format);
+            let summary = RunSummary { succeeded: outcome.exit == Exit::Pass, ..outcome.summary.clone() };
+            let report = Report { train: &args.check.train, test: &args.check.test, verdict, post: outcome.post.as_ref(), run: Some(summary) };
+            // A lost report turns a successful exit into a runtime error; a
+            // failed run keeps its own, more specific exit code.
+            if let (Err(exit), Exit::Pass) = (print_report(&report, "run", args.check.format), outcome.exit) {
+                return exit;
+            }
         }
         outcome.exit
     })
@@ -159,7 +164,7 @@ pub async fn execute(args: &RunArgs, rules: &RuleSet, online: &Online, hooks: &H
         exit,
         verdict: Some(verdict.clone()),
         post,
-        summary: RunSummary { executed: true, reason: Some(reason), final_state: final_state.clone() },
+        summary: RunSummary { executed: true, succeeded: false, reason: Some(reason), final_state: final_state.clone() },
     };
     match waited.end {
         WaitEnd::Complete => {}
@@ -182,7 +187,7 @@ pub async fn execute(args: &RunArgs, rules: &RuleSet, online: &Online, hooks: &H
 
 /// Evaluates the `post` rules on the datasets as they are after the split.
 async fn verify(args: &RunArgs, rules: &RuleSet, online: &Online, before: &crate::facts::Facts, verdict: Verdict, final_state: Option<FinalState>) -> RunOutcome {
-    let summary = |reason: Option<String>| RunSummary { executed: true, reason, final_state: final_state.clone() };
+    let summary = |reason: Option<String>| RunSummary { executed: true, succeeded: false, reason, final_state: final_state.clone() };
     let after = match target(&args.check) {
         Ok(target) => aws_facts::gather(&online.session, &target, &IdentitySource::None, &[]).await,
         Err(finding) => Err(GatherError::Input(finding)),
