@@ -124,3 +124,67 @@ fn insert_some(fields: &mut Map<String, Value>, key: &str, value: Option<Value>)
         fields.insert(key.into(), value);
     }
 }
+
+/// Fields that `train` and `test` may have.
+const DATASET_FIELDS: &[&str] = &[
+    "arn", "flag", "valid", "partition", "region", "account", "project", "type", "creation_time", "exists", "status",
+    "status_message", "status_message_code", "total_entries", "labeled_entries", "error_entries", "total_labels", "labels",
+    "tags", "listed", "project_arn", "listed_type",
+];
+
+/// Returns the fields a top-level variable of the model may have, or `None`
+/// for a name that is not a variable.
+fn fields_of(root: &str) -> Option<&'static [&'static str]> {
+    match root {
+        "train" | "test" => Some(DATASET_FIELDS),
+        "project" => Some(&["arn", "status", "feature", "dataset_count"]),
+        "principal" => Some(&["arn", "identity_arn", "account", "type", "name", "tags"]),
+        "permissions" => Some(&["action", "train", "test"]),
+        "client" => Some(&["mode", "region", "version"]),
+        "pre" | "post" => Some(&["train", "test", "project", "principal", "permissions", "client"]),
+        _ => None,
+    }
+}
+
+/// Checks that a dotted fact path names fields the model can have, such as
+/// `test.total_entries` or `pre.train.total_entries`. Deeper parts (a tag
+/// key, a list index) are not checked. Returns a message with a suggestion
+/// for a misspelled field.
+pub fn check_path(path: &str) -> Result<(), String> {
+    let parts: Vec<&str> = path.split('.').collect();
+    let mut fields = fields_of(parts[0]).ok_or_else(|| format!("unknown fact `{path}`: `{}` is not a variable of the facts model", parts[0]))?;
+    for (depth, part) in parts.iter().enumerate().skip(1) {
+        if !fields.contains(part) {
+            let prefix = parts[..depth].join(".");
+            let suggestion = crate::suggest::closest(part, fields.iter().copied())
+                .map_or_else(String::new, |closest| format!("; did you mean `{prefix}.{closest}`?"));
+            return Err(format!("unknown fact `{path}`: `{prefix}` has no field `{part}`{suggestion}"));
+        }
+        // Only `pre` and `post` nest another variable of the model.
+        match fields_of(part) {
+            Some(nested) if matches!(parts[0], "pre" | "post") && depth == 1 => fields = nested,
+            _ => break,
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_paths_pass_the_check() {
+        for path in ["test.total_entries", "train.tags.team", "pre.train.total_entries", "permissions.test.decision", "client.region"] {
+            assert_eq!(check_path(path), Ok(()), "{path}");
+        }
+    }
+
+    #[test]
+    fn misspelled_field_gets_suggestion() {
+        let message = check_path("train.total_entreis").unwrap_err();
+        assert!(message.contains("did you mean `train.total_entries`?"), "{message}");
+        assert!(check_path("post.train.stauts").unwrap_err().contains("`post.train.status`"));
+        assert!(check_path("dataset.arn").is_err());
+    }
+}

@@ -95,12 +95,19 @@ fn evaluate_rule(rule: &Rule, facts: &Facts, model: &Map<String, Value>, permiss
                 result(Outcome::Fail, message, Some(finding))
             }
             Err(undecided) => {
-                let reason = match undecided {
-                    Undecided::MissingFact(key) => format!("the fact `{key}` is not known"),
-                    Undecided::Failed(error) => format!("the condition failed: {error}"),
+                let (reason, help) = match undecided {
+                    Undecided::MissingFact(key) => (
+                        format!("the fact `{key}` is not known"),
+                        "a fact this rule needs is missing; in a snapshot, add the AWS CLI output it comes from (see the README's snapshot format)".to_string(),
+                    ),
+                    Undecided::Failed(error) => (
+                        format!("the condition failed: {error}"),
+                        format!("fix the condition in {}; it must compare values of the same type and return a boolean", rule.origin),
+                    ),
                 };
                 let message = format!("cannot decide: {reason}");
-                let finding = rule_finding(rule, facts, model, message.clone(), Outcome::Error);
+                let mut finding = rule_finding(rule, facts, model, message.clone(), Outcome::Error);
+                finding.help = Some(help);
                 result(Outcome::Error, message, Some(finding))
             }
         },
@@ -132,11 +139,6 @@ fn rule_finding(rule: &Rule, facts: &Facts, model: &Map<String, Value>, message:
                 finding = finding.with_label_in(&location.source, location.span.clone(), text);
             }
         }
-    } else {
-        finding.help = Some(
-            "a fact this rule needs is missing; in a snapshot, add the AWS CLI output it comes from (see the README's snapshot format)"
-                .into(),
-        );
     }
 
     if finding.labels.is_empty() {

@@ -161,12 +161,14 @@ pub fn parse_rule(source: SourceText) -> Result<Rule, Finding> {
         }
     };
 
+    if let Some(text) = &file.condition {
+        check_condition_facts(&source, text)?;
+    }
     validate_template(&source, &file.message)?;
     let labels: Vec<(String, String)> = file.labels.into_iter().collect();
     for (path, _) in &labels {
-        let root = path.split('.').next().unwrap_or_default();
-        if !template::ROOTS.contains(&root) {
-            return Err(invalid(file.name.span(), format!("label for unknown fact `{path}`"), "label keys are fact paths such as `test.total_entries`"));
+        if let Err(message) = crate::facts::model::check_path(path) {
+            return Err(invalid(file.name.span(), format!("label: {message}"), "label keys are fact paths such as `test.total_entries`"));
         }
     }
 
@@ -204,6 +206,83 @@ fn compile_condition(source: &SourceText, text: &Spanned<String>) -> Result<Cond
             Err(finding)
         }
     }
+}
+
+/// Rejects a condition that reads a field the facts model never has, such
+/// as `train.total_entreis`, which would otherwise make the rule undecided on
+/// every run.
+fn check_condition_facts(source: &SourceText, text: &Spanned<String>) -> Result<(), Finding> {
+    let condition = text.get_ref();
+    let base = content_start(source, text.span(), condition);
+    for (path, range) in fact_paths(condition) {
+        if let Err(message) = crate::facts::model::check_path(&path) {
+            return Err(Finding::error("input::rules", format!("{}: {message}", source.name()))
+                .with_label_in(source, base + range.start..base + range.end, "not a fact")
+                .with_help("the README lists the facts model; `rules explain NAME` shows the conditions of the default rules"));
+        }
+    }
+    Ok(())
+}
+
+/// Finds the dotted paths in a CEL condition that start at a variable of the
+/// facts model, with their byte ranges. String literals are skipped, and a
+/// trailing method name (`train.labels.all(…)`) is not part of the path.
+fn fact_paths(condition: &str) -> Vec<(String, Range<usize>)> {
+    let bytes = condition.as_bytes();
+    let mut paths = Vec::new();
+    let mut index = 0;
+    while index < bytes.len() {
+        let byte = bytes[index];
+        if byte == b'"' || byte == b'\'' {
+            index = skip_string(bytes, index);
+            continue;
+        }
+        let starts_identifier = (byte.is_ascii_alphabetic() || byte == b'_') && (index == 0 || !is_path_byte(bytes[index - 1]));
+        if !starts_identifier {
+            index += 1;
+            continue;
+        }
+        let start = index;
+        while index < bytes.len() && is_path_byte(bytes[index]) {
+            index += 1;
+        }
+        let mut path = &condition[start..index];
+        if bytes.get(index) == Some(&b'(') {
+            path = path.rsplit_once('.').map_or("", |(receiver, _)| receiver);
+        }
+        let root = path.split('.').next().unwrap_or_default();
+        if path.contains('.') && template::ROOTS.contains(&root) {
+            paths.push((path.to_string(), start..start + path.len()));
+        }
+    }
+    paths
+}
+
+fn is_path_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'.'
+}
+
+/// Returns the index just past the string literal that starts at `start`,
+/// which may be triple-quoted and may contain backslash escapes.
+fn skip_string(bytes: &[u8], start: usize) -> usize {
+    let quote = bytes[start];
+    let triple = bytes.get(start..start + 3) == Some(&[quote, quote, quote][..]);
+    let mut index = start + if triple { 3 } else { 1 };
+    while index < bytes.len() {
+        if bytes[index] == b'\\' {
+            index += 2;
+            continue;
+        }
+        if triple {
+            if bytes.get(index..index + 3) == Some(&[quote, quote, quote][..]) {
+                return index + 3;
+            }
+        } else if bytes[index] == quote {
+            return index + 1;
+        }
+        index += 1;
+    }
+    bytes.len()
 }
 
 fn validate_template(source: &SourceText, message: &Spanned<String>) -> Result<(), Finding> {
@@ -279,6 +358,15 @@ mod tests {
         assert!(!is_kebab_case("Test-Dataset"));
         assert!(!is_kebab_case("test--empty"));
         assert!(!is_kebab_case("-test"));
+    }
+
+    #[test]
+    fn condition_paths_skip_strings_and_methods() {
+        let paths: Vec<String> = fact_paths(r#"train.labels.all(l, l.entry_count >= 5) && "test.x" in test.tags && d.status == 'post.y'"#)
+            .into_iter()
+            .map(|(path, _)| path)
+            .collect();
+        assert_eq!(paths, vec!["train.labels".to_string(), "test.tags".to_string()]);
     }
 
     #[test]

@@ -29,6 +29,9 @@ pub fn validate(template: &str) -> Result<Vec<String>, TemplateError> {
                 span,
             });
         }
+        if let Err(message) = crate::facts::model::check_path(path) {
+            return Err(TemplateError { message, span });
+        }
         if let Some(filter) = filter.filter(|filter| !FILTERS.contains(filter)) {
             return Err(TemplateError { message: format!("unknown filter `{filter}`; known filters: {}", FILTERS.join(", ")), span });
         }
