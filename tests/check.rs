@@ -104,7 +104,7 @@ fn json_report_has_documented_shape() {
     let failed = report["results"].as_array().unwrap().iter().find(|result| result["outcome"] == "fail").unwrap();
     assert_eq!(failed["rule"], "test-dataset-empty");
     assert_eq!(failed["severity"], "error");
-    assert_eq!(failed["message"], "test dataset …/test/1690564858107 holds 30 entries; it must be empty");
+    assert_eq!(failed["message"], "the dataset given as --test (…/test/1690564858107) holds 30 entries; the test dataset must be empty");
     assert_eq!(failed["locations"][0]["source"], "tests/fixtures/scenarios/test-not-empty/world.json");
     assert_eq!(failed["locations"][0]["line"], 167);
     assert!(output.stderr.is_empty(), "stdout carries only JSON; stderr: {}", output.stderr);

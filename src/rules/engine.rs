@@ -7,7 +7,7 @@ use super::builtin::{self, PermissionCheck};
 use super::condition::{self, Undecided};
 use super::template::render;
 use super::{Condition, Outcome, Phase, Rule, RuleResult, RuleSet, Severity};
-use crate::facts::{self, Facts, Role};
+use crate::facts::{self, Facts, Known, Role};
 use crate::finding::Finding;
 
 /// The results of one run of the rules, in rule order.
@@ -71,6 +71,9 @@ fn evaluate_rule(rule: &Rule, facts: &Facts, model: &Map<String, Value>, permiss
     if let Some(flag) = unparsable_need(rule, facts) {
         return result(Outcome::Skip, format!("skipped because the {flag} ARN does not parse"), None);
     }
+    if let Some(flag) = missing_dataset(rule, facts) {
+        return result(Outcome::Skip, format!("skipped because the {flag} dataset does not exist"), None);
+    }
 
     match &rule.condition {
         Condition::Builtin(check) => {
@@ -119,6 +122,14 @@ fn unparsable_need(rule: &Rule, facts: &Facts) -> Option<&'static str> {
     [Role::Train, Role::Test].into_iter().find_map(|role| {
         let needed = rule.needs.iter().any(|need| need == role.key());
         (needed && facts.dataset(role).arn.is_err()).then_some(role.flag())
+    })
+}
+
+/// Names the flag of a dataset the rule needs that is known not to exist.
+fn missing_dataset(rule: &Rule, facts: &Facts) -> Option<&'static str> {
+    [Role::Train, Role::Test].into_iter().find_map(|role| {
+        let needed = rule.needs_found.iter().any(|need| need == role.key());
+        (needed && facts.dataset(role).description == Known::NotFound).then_some(role.flag())
     })
 }
 

@@ -41,6 +41,8 @@ struct RuleFile {
     help: Option<String>,
     #[serde(default)]
     needs: Vec<Spanned<String>>,
+    #[serde(default)]
+    needs_found: Vec<Spanned<String>>,
     condition: Option<Spanned<String>>,
     check: Option<Spanned<String>>,
     message: Spanned<String>,
@@ -138,7 +140,7 @@ pub fn parse_rule(source: SourceText) -> Result<Rule, Finding> {
         let found = file.severity.get_ref();
         return Err(invalid(file.severity.span(), format!("severity must be error, warning or info, found `{found}`"), "pick one of error, warning, info"));
     };
-    for need in &file.needs {
+    for need in file.needs.iter().chain(&file.needs_found) {
         if !matches!(need.get_ref().as_str(), "train" | "test") {
             return Err(invalid(need.span(), format!("`needs` names `{}`, which is not a dataset", need.get_ref()), "list `train`, `test` or both"));
         }
@@ -180,6 +182,7 @@ pub fn parse_rule(source: SourceText) -> Result<Rule, Finding> {
         docs: file.docs.trim().to_string(),
         help: file.help.map(|help| help.trim().to_string()),
         needs: file.needs.into_iter().map(Spanned::into_inner).collect(),
+        needs_found: file.needs_found.into_iter().map(Spanned::into_inner).collect(),
         condition,
         message: file.message.into_inner().trim().to_string(),
         labels,

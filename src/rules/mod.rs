@@ -113,6 +113,9 @@ pub struct Rule {
     pub help: Option<String>,
     /// `train` and/or `test`: the rule is skipped when that ARN does not parse.
     pub needs: Vec<String>,
+    /// `train` and/or `test`: the rule is skipped when that dataset is known
+    /// not to exist, which `datasets-exist` reports once.
+    pub needs_found: Vec<String>,
     pub condition: Condition,
     /// The failure message, with `{fact.path}` placeholders.
     pub message: String,
