@@ -70,3 +70,13 @@ fn simulate_exits_two_on_missing_file() {
         .expect("the binary runs");
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[test]
+fn simulate_rejects_empty_case_file() {
+    let output = Command::new(env!("CARGO_BIN_EXE_rekognition-preflight"))
+        .args(["simulate", "tests/fixtures/simulate/empty.json"])
+        .output()
+        .expect("the binary runs");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("holds no cases"));
+}

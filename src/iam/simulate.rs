@@ -53,6 +53,10 @@ pub struct CaseFile {
 pub fn load_cases(source: &SourceText) -> Result<CaseFile, Finding> {
     let root = json::parse(source.text()).map_err(|error| super::policy::syntax_error(&error, source))?;
     match &root.value {
+        Value::Array(items) if items.is_empty() => {
+            // An empty regression file would pass CI without testing anything.
+            Err(input_error(source, root.span.clone(), "the case file holds no cases", "empty array"))
+        }
         Value::Array(items) => {
             let cases = items.iter().enumerate().map(|(index, item)| parse_case(item, index, source)).collect::<Result<_, _>>()?;
             Ok(CaseFile { cases, is_array: true })

@@ -216,11 +216,18 @@ fn principal_permissions(permissions: &PermissionCheck) -> CheckResult {
     if !undecided.is_empty() {
         let keys = undecided.join(", ");
         let example = undecided.first().map(String::as_str).unwrap_or("aws:SourceIp");
+        // Dataset tags are a fact the snapshot can carry, unlike the caller's network or MFA.
+        let tags_hint = if undecided.iter().any(|key| key.to_ascii_lowercase().starts_with("aws:resourcetag/")) {
+            "; for aws:ResourceTag keys, add the datasets' tags to the snapshot as rekognition.tags (the output of \
+             `aws rekognition list-tags-for-resource`)"
+        } else {
+            ""
+        };
         return CheckResult {
             outcome: Outcome::Error,
             message: format!(
-                "cannot decide whether {} may call {DISTRIBUTE_ACTION}: the decision depends on {keys}, which the tool cannot know; \
-                 give the value with --context, e.g. --context {example}=VALUE",
+                "cannot decide whether {} may call {DISTRIBUTE_ACTION}: the decision depends on {keys}, which the facts do not include; \
+                 give the value with --context, e.g. --context {example}=VALUE{tags_hint}",
                 principal.caller_arn
             ),
             finding: None,

@@ -65,12 +65,7 @@ pub fn load_rules(dirs: &[PathBuf], ignore: &[String], severity: &[String]) -> R
         }
     }
 
-    for name in ignore {
-        let Some(index) = set.rules.iter().position(|rule| &rule.name == name) else {
-            return Err(unknown_rule(&set, name, "--ignore"));
-        };
-        set.rules.remove(index);
-    }
+    // Severities first, so that --severity may name a rule that --ignore drops.
     for setting in severity {
         let Some((name, level)) = setting.split_once('=') else {
             return Err(Finding::error("input::usage", format!("--severity `{setting}` is not NAME=LEVEL"))
@@ -85,11 +80,21 @@ pub fn load_rules(dirs: &[PathBuf], ignore: &[String], severity: &[String]) -> R
         };
         rule.severity = level;
     }
+    for name in ignore {
+        let Some(index) = set.rules.iter().position(|rule| &rule.name == name) else {
+            return Err(unknown_rule(&set, name, "--ignore"));
+        };
+        set.rules.remove(index);
+    }
     Ok(set)
 }
 
 fn rule_files(dir: &Path) -> Result<Vec<PathBuf>, Finding> {
     let name = dir.display();
+    if !dir.exists() {
+        return Err(Finding::error("input::rules", format!("--rules `{name}` was not found"))
+            .with_help("check the path; it is relative to the current directory"));
+    }
     if !dir.is_dir() {
         return Err(Finding::error("input::rules", format!("--rules `{name}` is not a folder"))
             .with_help("give a folder that holds *.toml rule files"));
