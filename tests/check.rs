@@ -188,3 +188,17 @@ fn rules_list_survives_closed_pipe() {
     assert!(!String::from_utf8_lossy(&output.stderr).contains("panicked"), "{}", String::from_utf8_lossy(&output.stderr));
     assert_ne!(output.status.code(), Some(101));
 }
+
+#[test]
+fn input_error_reaches_machine_formats() {
+    let json = run(&["check", "--snapshot", "tests/fixtures/worlds/truncated.json", "--train", TRAIN, "--test", TEST, "--format", "json"]);
+    assert_eq!(json.code, 2);
+    let report: Value = serde_json::from_str(&json.stdout).expect("stdout is JSON");
+    assert_eq!(report["verdict"], "error");
+    assert_eq!(report["error"]["code"], "input::json");
+    assert_eq!(report["error"]["locations"][0]["line"], 253);
+
+    let github = run(&["check", "--snapshot", "tests/fixtures/worlds/truncated.json", "--train", TRAIN, "--test", TEST, "--format", "github"]);
+    assert_eq!(github.code, 2);
+    assert!(github.stdout.starts_with("::error file=tests/fixtures/worlds/truncated.json,line=253,col=9,title=input%3A%3Ajson::"), "{}", github.stdout);
+}

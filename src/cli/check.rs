@@ -66,7 +66,7 @@ pub enum Permissions {
 pub fn run(args: CheckArgs) -> Exit {
     let rules = match load_rules(&args.rules) {
         Ok(rules) => rules,
-        Err(finding) => return report_input_error(finding),
+        Err(finding) => return input_error(finding, args.format),
     };
     #[cfg(feature = "aws")]
     if args.snapshot.is_none() {
@@ -74,7 +74,7 @@ pub fn run(args: CheckArgs) -> Exit {
     }
     let facts = match gather(&args) {
         Ok(facts) => facts,
-        Err(finding) => return report_input_error(finding),
+        Err(finding) => return input_error(finding, args.format),
     };
     let verdict = rules::evaluate(&rules, &facts, Phase::Pre, None);
     let report = Report { train: &args.train, test: &args.test, verdict: &verdict, post: None, run: None };
@@ -82,6 +82,18 @@ pub fn run(args: CheckArgs) -> Exit {
         return exit;
     }
     exit_for(&verdict)
+}
+
+/// Reports an input error on stderr and, for the machine formats, on stdout
+/// too, so that a CI job reading stdout sees why the check stopped.
+pub fn input_error(finding: Finding, format: Format) -> Exit {
+    let written = match format {
+        Format::Human => Ok(()),
+        Format::Json => super::write_stdout(|out| crate::report::json::write_error(&finding, out)),
+        Format::Github => super::write_stdout(|out| crate::report::github::write_error(&finding, out)),
+    };
+    let exit = report_input_error(finding);
+    written.err().unwrap_or(exit)
 }
 
 pub fn load_rules(args: &RuleArgs) -> Result<RuleSet, Finding> {

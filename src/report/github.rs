@@ -4,6 +4,7 @@
 use std::io::{self, Write};
 
 use super::{Report, Reporter};
+use crate::finding::Finding;
 use crate::rules::{Outcome, Severity};
 
 pub struct GithubReporter;
@@ -45,6 +46,24 @@ impl Reporter for GithubReporter {
         }
         writeln!(out, "{}", report.summary_line(command))
     }
+}
+
+/// Writes an input error as one `::error` command, located when the error
+/// points into a file.
+pub fn write_error(finding: &Finding, out: &mut dyn Write) -> io::Result<()> {
+    let mut properties = Vec::new();
+    if let Some((file, line, column)) = finding.position().filter(|(name, ..)| !name.starts_with("--") && name != "arguments") {
+        properties.push(format!("file={}", escape_property(&file)));
+        properties.push(format!("line={line}"));
+        properties.push(format!("col={column}"));
+    }
+    properties.push(format!("title={}", escape_property(&finding.code)));
+    let mut message = finding.message.clone();
+    if let Some(help) = &finding.help {
+        message.push_str("\nhelp: ");
+        message.push_str(help);
+    }
+    writeln!(out, "::error {}::{}", properties.join(","), escape_data(&message))
 }
 
 /// Escapes a message as the runner expects: `%`, CR and LF.

@@ -74,6 +74,22 @@ fn result_output(result: &RuleResult) -> ResultOutput<'_> {
     }
 }
 
+/// Writes an input error as `{"verdict": "error", "error": {"code", "message", "help", "locations"}}`,
+/// so that a JSON reader gets a report even when the command stopped early.
+pub fn write_error(finding: &Finding, out: &mut dyn Write) -> io::Result<()> {
+    let error = serde_json::json!({
+        "verdict": "error",
+        "error": {
+            "code": finding.code,
+            "message": finding.message,
+            "help": finding.help,
+            "locations": locations(finding),
+        },
+    });
+    serde_json::to_writer_pretty(&mut *out, &error)?;
+    writeln!(out)
+}
+
 fn locations(finding: &Finding) -> Vec<LocationOutput> {
     let mut found = Vec::new();
     for finding in std::iter::once(finding).chain(finding.related.iter()) {

@@ -1,9 +1,9 @@
 //! Output formats for `check` and `run`: one reporter per format behind one
 //! trait. Reporters write to stdout only; logs go to stderr.
 
-mod github;
+pub mod github;
 mod human;
-mod json;
+pub mod json;
 
 use std::io::{self, Write};
 
