@@ -93,12 +93,7 @@ impl Finding {
     /// Renders with miette's graphical handler, without colour, wrapped at
     /// `width` columns: stable text for snapshots and plain terminals.
     pub fn render_plain(&self, width: usize) -> String {
-        let mut out = String::new();
-        let handler = miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor()).with_width(width);
-        if handler.render_report(&mut out, self).is_err() {
-            out = self.message.clone();
-        }
-        out
+        render(self, width, false)
     }
 
     /// Returns the source name and the 1-based line and column of the primary
@@ -109,6 +104,22 @@ impl Finding {
         let (line, column) = source.line_column(label.span.start);
         Some((source.name().to_string(), line, column))
     }
+}
+
+/// Renders a diagnostic with miette's graphical handler at `width` columns.
+/// Lines wrap only at spaces, never inside an ARN, a rule name or a command,
+/// so that every name in a message can be copied whole.
+pub fn render(diagnostic: &dyn miette::Diagnostic, width: usize, color: bool) -> String {
+    let theme = if color { miette::GraphicalTheme::unicode() } else { miette::GraphicalTheme::unicode_nocolor() };
+    let handler = miette::GraphicalReportHandler::new_themed(theme)
+        .with_width(width)
+        .with_break_words(false)
+        .with_word_splitter(textwrap::WordSplitter::NoHyphenation);
+    let mut out = String::new();
+    if handler.render_report(&mut out, diagnostic).is_err() {
+        out = diagnostic.to_string();
+    }
+    out
 }
 
 impl fmt::Display for Finding {

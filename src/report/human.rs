@@ -3,8 +3,6 @@
 
 use std::io::{self, Write};
 
-use miette::{GraphicalReportHandler, GraphicalTheme};
-
 use super::{Report, Reporter};
 use crate::rules::Outcome;
 
@@ -16,13 +14,7 @@ pub struct HumanReporter {
 impl HumanReporter {
     /// Renders one diagnostic as text.
     pub fn render(&self, diagnostic: &dyn miette::Diagnostic) -> String {
-        let theme = if self.color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
-        let handler = GraphicalReportHandler::new_themed(theme).with_width(self.width);
-        let mut out = String::new();
-        if handler.render_report(&mut out, diagnostic).is_err() {
-            out = diagnostic.to_string();
-        }
-        out
+        crate::finding::render(diagnostic, self.width, self.color)
     }
 }
 
