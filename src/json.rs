@@ -569,24 +569,26 @@ impl Parser<'_> {
     }
 
     fn error_here(&self, message: &str, help: Option<&str>) -> JsonError {
-        let end = self.char_boundary(self.pos + 1);
-        JsonError {
-            message: message.to_string(),
-            span: self.span(self.pos.min(self.text.len()), end),
-            help: help.map(str::to_string),
-            previous: None,
-        }
+        // At the end of the input there is no character to underline, so the
+        // last one is, which lets the diagnostic show where the text stops.
+        let start = if self.pos >= self.text.len() {
+            self.text.char_indices().next_back().map_or(0, |(index, _)| index)
+        } else {
+            self.pos
+        };
+        let end = self.char_boundary(start + 1);
+        JsonError { message: message.to_string(), span: self.span(start, end), help: help.map(str::to_string), previous: None }
     }
 
     /// Reports the character at the current position, quoted.
     fn error_char(&self, message: &str) -> JsonError {
-        let found = self.text[self.pos..].chars().next();
-        let end = self.char_boundary(self.pos + 1);
-        let message = match found {
-            Some(found) => format!("{message}, found `{}`", found.escape_debug()),
-            None => format!("{message}, found the end of input"),
-        };
-        JsonError { message, span: self.span(self.pos, end), help: None, previous: None }
+        match self.text[self.pos..].chars().next() {
+            Some(found) => {
+                let end = self.char_boundary(self.pos + 1);
+                JsonError { message: format!("{message}, found `{}`", found.escape_debug()), span: self.span(self.pos, end), help: None, previous: None }
+            }
+            None => self.error_here(&format!("{message}, found the end of input"), None),
+        }
     }
 }
 
