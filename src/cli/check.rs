@@ -85,7 +85,7 @@ pub fn run(args: CheckArgs) -> Exit {
 }
 
 /// Reports an input error on stderr and, for the machine formats, on stdout
-/// too, so that a CI job reading stdout sees why the check stopped.
+/// too, so that a CI job that reads stdout learns why the check stopped.
 pub fn input_error(finding: Finding, format: Format) -> Exit {
     let written = match format {
         Format::Human => Ok(()),
