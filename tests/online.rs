@@ -358,3 +358,18 @@ fn endpoint_url_run_splits_once() {
     assert_eq!(operations.iter().filter(|operation| *operation == "DistributeDatasetEntries").count(), 1, "{operations:?}");
     assert!(!emulator.dataset_entries(TEST).expect("test dataset").is_empty());
 }
+
+#[test]
+fn unreadable_error_body_is_quoted() {
+    let home = TempDir::new("unreadable");
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime for the stub");
+    let stub = runtime.block_on(support::stub(400, "text/plain", "upstream proxy: bad gateway\n  route not configured".to_string()));
+    let (exit, stdout, stderr) = run(cli(&home).args(["check", "--train", TRAIN, "--test", TEST, "--endpoint-url", &stub.endpoint]));
+
+    assert_eq!(exit, 3, "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("HTTP 400"), "{stderr}");
+    assert!(stderr.contains("upstream proxy: bad gateway route not configured"), "{stderr}");
+    assert!(!stderr.contains("check the request and run the command again"), "{stderr}");
+    insta::assert_snapshot!(redact(&stderr));
+}
