@@ -373,3 +373,16 @@ fn unreadable_error_body_is_quoted() {
     assert!(!stderr.contains("check the request and run the command again"), "{stderr}");
     insta::assert_snapshot!(redact(&stderr));
 }
+
+#[test]
+fn emulator_mode_writes_no_stderr() {
+    let home = TempDir::new("quiet");
+    let world = support::repo_path("examples/world.json");
+    let mut command = cli(&home);
+    // The default log level, at which aws-config warns about missing profile files.
+    command.env_remove("REKOGNITION_PREFLIGHT_LOG");
+    let (exit, _, stderr) = run(command.args(["check", "--train", TRAIN, "--test", TEST, "--emulator"]).arg(&world));
+
+    assert_eq!(exit, 0, "{stderr}");
+    assert_eq!(stderr, "");
+}
