@@ -761,3 +761,12 @@ async fn unknown_query_action_is_rejected() {
     assert!(response.contains("GetCallerIdentity, GetRole"), "{response}");
     assert_eq!(handle.calls().first().map(|call| call.operation.as_str()), Some("ListRoles"));
 }
+
+#[test]
+fn identity_sections_must_be_objects() {
+    let text = "{\n  \"caller\": [],\n  \"rekognition\": {\"region\": \"us-east-1\"}\n}\n";
+    let finding = World::from_json(text, "world.json").unwrap_err();
+
+    assert_eq!(finding.position(), Some(("world.json".to_string(), 2, 13)));
+    insta::assert_snapshot!(render(&finding));
+}
