@@ -501,15 +501,17 @@ async fn tags_round_trip() {
     assert_eq!(error.code(), Some("ResourceNotFoundException"));
 }
 
-/// Sends one request over a plain TCP connection and returns the raw response.
+/// Sends one Rekognition request over a plain TCP connection and returns the raw response.
 async fn raw_post(port: u16, target: &str, body: &str) -> String {
+    raw_request(port, &format!("X-Amz-Target: {target}\r\nContent-Type: application/x-amz-json-1.1"), body).await
+}
+
+/// Sends `POST /` with the given header lines and body, and returns the raw response.
+async fn raw_request(port: u16, headers: &str, body: &str) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-    let request = format!(
-        "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: {target}\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
+    let request = format!("POST / HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).await.unwrap();
@@ -656,4 +658,115 @@ async fn emulate_command_serves_until_sigterm() {
     let expected = vec![serde_json::json!("InternalServerError"), serde_json::json!("ThrottlingException"), serde_json::Value::Null];
     assert_eq!(errors, expected);
     let _ = std::fs::remove_file(&log_path);
+}
+
+/// Starts the emulator on a world file given relative to the repository.
+async fn start_repo_world(relative: &str) -> (EmulatorHandle, aws_config::SdkConfig) {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)).unwrap();
+    let handle = emulator::start(World::from_json(&text, relative).unwrap(), fast_options()).await.unwrap();
+    let config = aws_config::SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(handle.endpoint())
+        .credentials_provider(aws_sdk_rekognition::config::SharedCredentialsProvider::new(Credentials::new("AKIDTEST", "secret", None, None, "test")))
+        .build();
+    (handle, config)
+}
+
+/// Sends one form-encoded request, as STS and IAM clients do, and returns the raw response.
+async fn raw_query(port: u16, body: &str) -> String {
+    raw_request(port, "Content-Type: application/x-www-form-urlencoded; charset=utf-8", body).await
+}
+
+#[tokio::test]
+async fn caller_identity_comes_from_world() {
+    let (_handle, config) = start_repo_world("examples/world.json").await;
+    let output = aws_sdk_sts::Client::new(&config).get_caller_identity().send().await.unwrap();
+
+    assert_eq!(output.arn(), Some("arn:aws:sts::111122223333:assumed-role/ml-pipeline/ci-run"));
+    assert_eq!(output.account(), Some("111122223333"));
+    assert_eq!(output.user_id(), Some("AROAMLPIPELINEZZZZZZZ:ci-run"));
+}
+
+#[tokio::test]
+async fn role_reads_come_from_world() {
+    let (handle, config) = start_repo_world("examples/world.json").await;
+    let iam = aws_sdk_iam::Client::new(&config);
+    let policy_arn = "arn:aws:iam::aws:policy/AmazonRekognitionCustomLabelsFullAccess";
+
+    let role = iam.get_role().role_name("ml-pipeline").send().await.unwrap();
+    let attached = iam.list_attached_role_policies().role_name("ml-pipeline").send().await.unwrap();
+    let inline = iam.list_role_policies().role_name("ml-pipeline").send().await.unwrap();
+    let policy = iam.get_policy().policy_arn(policy_arn).send().await.unwrap();
+    let version = iam.get_policy_version().policy_arn(policy_arn).version_id("v4").send().await.unwrap();
+
+    assert_eq!(role.role().map(|role| role.arn()), Some("arn:aws:iam::111122223333:role/ml-pipeline"));
+    assert_eq!(attached.attached_policies().iter().filter_map(|policy| policy.policy_arn()).collect::<Vec<_>>(), [policy_arn]);
+    assert!(inline.policy_names().is_empty());
+    assert_eq!(policy.policy().and_then(|policy| policy.default_version_id()), Some("v4"));
+    let document = version.policy_version().and_then(|version| version.document()).unwrap();
+    assert!(!document.contains('{'), "the document is not URL-encoded: {document}");
+    let decoded: serde_json::Value = serde_json::from_str(&percent_encoding::percent_decode_str(document).decode_utf8_lossy()).unwrap();
+    assert_eq!(decoded["Statement"][1]["Action"][17], "rekognition:DistributeDatasetEntries");
+    let operations: Vec<String> = handle.calls().into_iter().map(|call| call.operation).collect();
+    assert_eq!(operations, ["GetRole", "ListAttachedRolePolicies", "ListRolePolicies", "GetPolicy", "GetPolicyVersion"]);
+}
+
+#[tokio::test]
+async fn user_reads_come_from_world() {
+    let (_handle, config) = start_repo_world("tests/fixtures/scenarios/user-via-group/world.json").await;
+    let iam = aws_sdk_iam::Client::new(&config);
+
+    let user = iam.get_user().user_name("dana").send().await.unwrap();
+    let groups = iam.list_groups_for_user().user_name("dana").send().await.unwrap();
+    let group_policies = iam.list_group_policies().group_name("ml-engineers").send().await.unwrap();
+    let group_policy = iam.get_group_policy().group_name("ml-engineers").policy_name("custom-labels-datasets").send().await.unwrap();
+
+    assert_eq!(user.user().map(|user| user.user_id()), Some("AIDADANAXXXXXXXXXXXXX"));
+    assert_eq!(groups.groups().iter().map(|group| group.arn()).collect::<Vec<_>>(), ["arn:aws:iam::111122223333:group/ml-engineers"]);
+    assert_eq!(group_policies.policy_names(), ["custom-labels-datasets"]);
+    let decoded = percent_encoding::percent_decode_str(group_policy.policy_document()).decode_utf8_lossy().into_owned();
+    let document: serde_json::Value = serde_json::from_str(&decoded).unwrap();
+    assert_eq!(document["Statement"][0]["Action"][0], "rekognition:*Dataset*");
+}
+
+#[tokio::test]
+async fn missing_iam_entity_is_404() {
+    let (handle, config) = start_repo_world("examples/world.json").await;
+    let iam = aws_sdk_iam::Client::new(&config);
+
+    let role_error = iam.get_role().role_name("nobody").send().await.unwrap_err();
+    let policy_error = iam.get_role_policy().role_name("ml-pipeline").policy_name("absent").send().await.unwrap_err();
+
+    assert_eq!(role_error.code(), Some("NoSuchEntity"));
+    assert_eq!(role_error.raw_response().map(|response| response.status().as_u16()), Some(404));
+    assert_eq!(role_error.message(), Some("The role with name nobody cannot be found."));
+    assert_eq!(policy_error.code(), Some("NoSuchEntity"));
+    let logged = handle.calls().into_iter().next().unwrap();
+    assert_eq!(logged.operation, "GetRole");
+    assert_eq!(logged.status, 404);
+    assert_eq!(logged.error_type.as_deref(), Some("NoSuchEntity"));
+    assert_eq!(logged.request["RoleName"], "nobody");
+}
+
+#[tokio::test]
+async fn unknown_query_action_is_rejected() {
+    let (handle, _config) = start_repo_world("examples/world.json").await;
+    let response = raw_query(handle.port(), "Action=ListRoles&Version=2010-05-08").await;
+
+    assert!(response.starts_with("HTTP/1.1 400"), "{response}");
+    assert!(response.contains("content-type: text/xml"), "{response}");
+    assert!(response.contains("<Code>InvalidAction</Code>"), "{response}");
+    assert!(response.contains("The action ListRoles is not served by this emulator"), "{response}");
+    assert!(response.contains("GetCallerIdentity, GetRole"), "{response}");
+    assert_eq!(handle.calls().first().map(|call| call.operation.as_str()), Some("ListRoles"));
+}
+
+#[test]
+fn identity_sections_must_be_objects() {
+    let text = "{\n  \"caller\": [],\n  \"rekognition\": {\"region\": \"us-east-1\"}\n}\n";
+    let finding = World::from_json(text, "world.json").unwrap_err();
+
+    assert_eq!(finding.position(), Some(("world.json".to_string(), 2, 13)));
+    insta::assert_snapshot!(render(&finding));
 }

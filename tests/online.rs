@@ -297,3 +297,92 @@ fn online_flags_conflict_with_snapshot() {
         assert!(stderr.contains("cannot be used with"), "{extra:?}: {stderr}");
     }
 }
+
+/// Starts the emulator on `world_relative` on a runtime of its own, so that a
+/// blocking CLI run can call it.
+fn emulator_on(world_relative: &str, options: EmulatorOptions) -> (tokio::runtime::Runtime, emulator::EmulatorHandle) {
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime for the emulator");
+    let world = World::from_json(&support::read(world_relative), "world.json").expect("world parses");
+    let handle = runtime.block_on(emulator::start(world, options)).expect("emulator starts");
+    (runtime, handle)
+}
+
+/// Checks `world_relative` through `--endpoint-url` pointed at the emulator
+/// and through `--emulator`, and returns both outcomes and the emulator's calls.
+fn check_both_ways(world_relative: &str) -> (BTreeMap<String, String>, BTreeMap<String, String>, Vec<String>) {
+    let home = TempDir::new("endpoint-url");
+    let (_runtime, emulator) = emulator_on(world_relative, EmulatorOptions::default());
+    let args = ["check", "--train", TRAIN, "--test", TEST, "--format", "json"];
+
+    let (endpoint_exit, endpoint_stdout, endpoint_stderr) = run(cli(&home).args(args).args(["--endpoint-url", &emulator.endpoint()]));
+    let world = support::repo_path(world_relative);
+    let (emulator_exit, emulator_stdout, emulator_stderr) = run(cli(&home).args(args).arg("--emulator").arg(&world));
+
+    assert_eq!(endpoint_exit, 0, "{world_relative} through --endpoint-url: {endpoint_stderr}");
+    assert_eq!(emulator_exit, 0, "{world_relative} through --emulator: {emulator_stderr}");
+    let operations = emulator.calls().into_iter().map(|call| call.operation).collect();
+    (outcomes(&endpoint_stdout), outcomes(&emulator_stdout), operations)
+}
+
+#[test]
+fn endpoint_url_emulator_serves_role() {
+    let (through_endpoint, through_emulator, operations) = check_both_ways("examples/world.json");
+
+    assert_eq!(through_endpoint, through_emulator);
+    for action in ["GetCallerIdentity", "GetRole", "ListRolePolicies", "ListAttachedRolePolicies", "GetPolicy", "GetPolicyVersion"] {
+        assert!(operations.iter().any(|operation| operation == action), "no {action} in {operations:?}");
+    }
+}
+
+#[test]
+fn endpoint_url_emulator_serves_user() {
+    let (through_endpoint, through_emulator, operations) = check_both_ways("tests/fixtures/scenarios/user-via-group/world.json");
+
+    assert_eq!(through_endpoint, through_emulator);
+    assert_eq!(through_endpoint.get("principal-allowed").map(String::as_str), Some("pass"), "{through_endpoint:?}");
+    for action in ["GetCallerIdentity", "GetUser", "ListUserPolicies", "ListAttachedUserPolicies", "ListGroupsForUser", "ListGroupPolicies", "GetGroupPolicy", "ListAttachedGroupPolicies"] {
+        assert!(operations.iter().any(|operation| operation == action), "no {action} in {operations:?}");
+    }
+}
+
+#[test]
+fn endpoint_url_run_splits_once() {
+    let home = TempDir::new("endpoint-url-run");
+    let options = EmulatorOptions { update_delay: std::time::Duration::from_millis(200), ..EmulatorOptions::default() };
+    let (_runtime, emulator) = emulator_on("examples/world.json", options);
+    let args = ["run", "--train", TRAIN, "--test", TEST, "--yes", "--poll-interval", "100ms", "--endpoint-url", &emulator.endpoint()];
+    let (exit, _, stderr) = run(cli(&home).args(args));
+
+    assert_eq!(exit, 0, "{stderr}");
+    let operations: Vec<String> = emulator.calls().into_iter().map(|call| call.operation).collect();
+    assert_eq!(operations.iter().filter(|operation| *operation == "DistributeDatasetEntries").count(), 1, "{operations:?}");
+    assert!(!emulator.dataset_entries(TEST).expect("test dataset").is_empty());
+}
+
+#[test]
+fn unreadable_error_body_is_quoted() {
+    let home = TempDir::new("unreadable");
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime for the stub");
+    let stub = runtime.block_on(support::stub(400, "text/plain", "upstream proxy: bad gateway\n  route not configured".to_string()));
+    let (exit, stdout, stderr) = run(cli(&home).args(["check", "--train", TRAIN, "--test", TEST, "--endpoint-url", &stub.endpoint]));
+
+    assert_eq!(exit, 3, "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("HTTP 400"), "{stderr}");
+    assert!(stderr.contains("upstream proxy: bad gateway route not configured"), "{stderr}");
+    assert!(!stderr.contains("check the request and run the command again"), "{stderr}");
+    insta::assert_snapshot!(redact(&stderr));
+}
+
+#[test]
+fn emulator_mode_writes_no_stderr() {
+    let home = TempDir::new("quiet");
+    let world = support::repo_path("examples/world.json");
+    let mut command = cli(&home);
+    // The default log level, at which aws-config warns about missing profile files.
+    command.env_remove("REKOGNITION_PREFLIGHT_LOG");
+    let (exit, _, stderr) = run(command.args(["check", "--train", TRAIN, "--test", TEST, "--emulator"]).arg(&world));
+
+    assert_eq!(exit, 0, "{stderr}");
+    assert_eq!(stderr, "");
+}

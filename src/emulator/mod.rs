@@ -8,6 +8,10 @@
 //! entries. A seeded dataset without entries gets placeholder entries that
 //! reproduce its seeded statistics (see [`entries::synthesize`]).
 //!
+//! It also serves, from the world's `caller` and `iam` sections, the STS
+//! and IAM reads that online fact gathering makes (see [`QUERY_ACTIONS`]), so
+//! that `--endpoint-url` can point every client at it.
+//!
 //! ```no_run
 //! # async fn demo(text: &str) -> Result<(), Box<dyn std::error::Error>> {
 //! use rekognition_preflight::emulator::{self, EmulatorOptions, World};
@@ -21,7 +25,9 @@
 mod arns;
 pub mod entries;
 mod faults;
+mod identity;
 mod operations;
+mod query;
 mod server;
 mod state;
 mod world;
@@ -34,12 +40,14 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 pub use faults::{Fault, FaultRule, Faults, Times};
+pub use identity::QUERY_ACTIONS;
 pub use operations::{DISTRIBUTE_BUSY_ERROR, OPERATIONS};
 pub use state::{CREATE_SUCCEEDED_MESSAGE, DISTRIBUTION_FAILED_MESSAGE, UPDATE_SUCCEEDED_MESSAGE};
 pub use world::{DatasetSeed, Project, World};
 
 use entries::Entry;
 use faults::FaultPlan;
+use identity::Identity;
 use server::Shared;
 use state::{State, UpdatePolicy};
 
@@ -67,9 +75,11 @@ impl Default for EmulatorOptions {
 /// One request the emulator received, in the order received.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Call {
-    /// The operation from `X-Amz-Target`, or the raw header for an unknown one.
+    /// The operation from `X-Amz-Target`, or the raw header for an unknown
+    /// one. For an STS or IAM call, its `Action` parameter.
     pub operation: String,
-    /// The JSON request body; null when it was not valid JSON.
+    /// The JSON request body, null when it was not valid JSON. For an STS or
+    /// IAM call, the form parameters other than `Action`.
     pub request: serde_json::Value,
     /// The HTTP status of the response.
     pub status: u16,
@@ -130,7 +140,8 @@ async fn bind(world: World, options: EmulatorOptions) -> Result<(EmulatorHandle,
         fail_distribution: options.faults.fail_distribution,
         never_complete: options.faults.never_complete,
     };
-    let shared = Arc::new(Shared::new(State::new(world, policy), FaultPlan::new(&options.faults), options.faults.latency, call_log));
+    let identity = Identity { caller: world.caller.clone(), iam: world.iam.clone(), account: world.account.clone() };
+    let shared = Arc::new(Shared::new(State::new(world, policy), identity, FaultPlan::new(&options.faults), options.faults.latency, call_log));
 
     let (shutdown, stop) = watch::channel(false);
     let serving = server::serve(listener, Arc::clone(&shared), stop);

@@ -1,10 +1,13 @@
-//! The HTTP side: awsJson1_1 over HTTP/1.1 on a loopback socket.
+//! The HTTP side: awsJson1_1 for Rekognition and awsQuery for STS and IAM,
+//! over HTTP/1.1 on a loopback socket.
 //!
-//! Every request is `POST /` with `X-Amz-Target: RekognitionService.<Operation>`
+//! A Rekognition request is `POST /` with `X-Amz-Target: RekognitionService.<Operation>`
 //! and a JSON body. Responses carry `Content-Type: application/x-amz-json-1.1`
 //! and `x-amzn-RequestId`. Errors carry the code in `x-amzn-ErrorType` and in
 //! the body as `{"__type": CODE, "message": TEXT}`, which is what the AWS SDKs
-//! read for this protocol.
+//! read for this protocol. A request without `X-Amz-Target` and with a
+//! form-encoded body is an STS or IAM call; see [`super::query`].
+//! Injected faults apply only to Rekognition operations.
 
 use std::convert::Infallible;
 use std::io::Write;
@@ -26,10 +29,14 @@ use tokio::task::JoinSet;
 
 use super::Call;
 use super::faults::FaultPlan;
+use super::identity::{self, Identity, Params};
+use super::query::{self, QueryError};
 use super::operations::{self, ApiError};
 use super::state::{State, epoch_seconds};
 
 const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
+const XML_CONTENT_TYPE: &str = "text/xml";
 const TARGET_PREFIX: &str = "RekognitionService.";
 /// The largest request body accepted. UpdateDatasetEntries allows 5 MiB of
 /// manifest, which base64 turns into about 7 MiB.
@@ -42,13 +49,16 @@ pub struct Shared {
     pub calls: Mutex<Vec<Call>>,
     pub latency: Duration,
     pub call_log: Option<Mutex<std::fs::File>>,
+    /// The source of the STS and IAM reads.
+    pub identity: Identity,
     request_counter: AtomicU64,
 }
 
 impl Shared {
-    pub fn new(state: State, faults: FaultPlan, latency: Duration, call_log: Option<std::fs::File>) -> Shared {
+    pub fn new(state: State, identity: Identity, faults: FaultPlan, latency: Duration, call_log: Option<std::fs::File>) -> Shared {
         Shared {
             state: Mutex::new(state),
+            identity,
             faults: Mutex::new(faults),
             calls: Mutex::new(Vec::new()),
             latency,
@@ -116,6 +126,12 @@ async fn stopped(shutdown: &mut watch::Receiver<bool>) {
 }
 
 async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    let has_target = request.headers().contains_key("x-amz-target");
+    let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).unwrap_or_default();
+    if !has_target && content_type.starts_with(FORM_CONTENT_TYPE) {
+        return Ok(handle_query(&shared, request).await);
+    }
+
     let target = request.headers().get("x-amz-target").and_then(|value| value.to_str().ok()).map(str::to_string);
     let operation = target.as_deref().and_then(|target| target.strip_prefix(TARGET_PREFIX)).unwrap_or_default().to_string();
     let is_post = request.method() == hyper::Method::POST;
@@ -175,6 +191,55 @@ async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Respo
         fallback
     });
     Ok(response)
+}
+
+/// Serves an awsQuery (STS or IAM) request from the world's identity.
+async fn handle_query(shared: &Shared, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    let is_post = request.method() == hyper::Method::POST;
+    let body = Limited::new(request.into_body(), MAX_BODY_BYTES).collect().await.map(|collected| collected.to_bytes());
+    let pairs = body.as_ref().map(|bytes| query::parse_form(bytes)).unwrap_or_default();
+    let params = Params(&pairs);
+    let action = params.get("Action").unwrap_or_default().to_string();
+    let version = params.get("Version").unwrap_or_default().to_string();
+
+    if !shared.latency.is_zero() {
+        tokio::time::sleep(shared.latency).await;
+    }
+
+    let result = match &body {
+        Err(error) => Err(QueryError::invalid("MalformedQueryString", format!("The request body could not be read: {error}"))),
+        Ok(_) if !is_post => Err(QueryError::invalid("InvalidAction", "The emulator accepts awsQuery requests only as POST")),
+        Ok(_) => identity::dispatch(&shared.identity, &action, &params),
+    };
+
+    let request_id = shared.next_request_id();
+    let (status, error_type, body) = match result {
+        Ok(result) => (200, None, query::response_body(&action, &version, &result, &request_id)),
+        Err(error) => {
+            tracing::info!(action, code = error.code, message = error.message, "responding with an error");
+            (error.status, Some(error.code.to_string()), query::error_body(&error, &version, &request_id))
+        }
+    };
+    let request_json: serde_json::Map<String, Value> = pairs.iter().filter(|(key, _)| key != "Action").map(|(key, value)| (key.clone(), Value::String(value.clone()))).collect();
+    shared.record(Call {
+        operation: action,
+        request: Value::Object(request_json),
+        status,
+        error_type,
+        timestamp: epoch_seconds(SystemTime::now()),
+        request_id: request_id.clone(),
+    });
+
+    let response = Response::builder()
+        .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+        .header(header::CONTENT_TYPE, XML_CONTENT_TYPE)
+        .header("x-amzn-RequestId", request_id)
+        .body(Full::new(Bytes::from(body)));
+    response.unwrap_or_else(|_| {
+        let mut fallback = Response::new(Full::new(Bytes::new()));
+        *fallback.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+        fallback
+    })
 }
 
 /// Returns an injected fault's error or runs the operation.

@@ -1,11 +1,14 @@
 //! The world file that seeds the emulator: the product's snapshot format.
 //!
-//! Only the `rekognition` section is read: `region`, `projects` (the output
+//! The `rekognition` section seeds the Rekognition API: `region`, `projects` (the output
 //! of `aws rekognition describe-projects`), `datasets` ({ARN: output of
 //! `describe-dataset`}), `labels` ({ARN: output of `list-dataset-labels`}),
 //! and the optional `entries` ({ARN: [manifest lines]}) and `tags`
 //! ({ARN: {"Tags": {...}}}). `caller.Account` names the account for projects
-//! created later when no seeded project ARN does.
+//! created later when no seeded project ARN does. The `caller` section (as
+//! `aws sts get-caller-identity` prints it) and the `iam` section (as
+//! `aws iam get-account-authorization-details` prints it) are the source of
+//! the STS and IAM reads. They are kept as JSON and only checked to be objects.
 //!
 //! A dataset is seeded when its ARN is a key of `datasets`, `labels` or
 //! `entries`, or is listed in a project's `Datasets`, and every seeded dataset
@@ -35,6 +38,10 @@ pub struct World {
     pub datasets: Vec<DatasetSeed>,
     /// Tags by resource ARN.
     pub tags: BTreeMap<String, BTreeMap<String, String>>,
+    /// The `caller` section, returned by GetCallerIdentity.
+    pub caller: Option<serde_json::Value>,
+    /// The `iam` section, the source of the IAM reads.
+    pub iam: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone)]
@@ -152,7 +159,15 @@ impl Reader {
 
         let datasets = self.datasets(section, &mut projects)?;
         let tags = self.tags(section)?;
-        Ok(World { region, account, projects, datasets, tags })
+        let caller = self.optional_object(root, "caller")?;
+        let iam = self.optional_object(root, "iam")?;
+        Ok(World { region, account, projects, datasets, tags, caller, iam })
+    }
+
+    fn optional_object(&self, root: &Node, key: &str) -> Result<Option<serde_json::Value>, Finding> {
+        let Some(node) = root.get(key) else { return Ok(None) };
+        self.object(node, &format!("`{key}`"))?;
+        Ok(Some(node.to_serde()))
     }
 
     fn projects(&self, section: &Node) -> Result<Vec<Project>, Finding> {

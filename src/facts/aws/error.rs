@@ -103,13 +103,16 @@ where
             if CREDENTIAL_CODES.contains(&code) {
                 return Failure::Stop(credentials_error(call, &format!("{code}: {text}")));
             }
-            let what = if code.is_empty() { format!("HTTP {status}") } else { format!("{code} (HTTP {status})") };
+            if code.is_empty() {
+                return Failure::Stop(unreadable_response(call, endpoint, status, service_error.raw().body().bytes()));
+            }
             let help = if status >= 500 || code.contains("Throttl") {
                 format!("the call was retried {} times; wait and run the command again", super::session::MAX_ATTEMPTS - 1)
             } else {
-                "check the request and run the command again".to_string()
+                format!("see the {} documentation for the {code} error of {}, fix the cause and run the command again", call.service.to_uppercase(), call.operation)
             };
-            Failure::Stop(AwsError { message: format!("{}{} failed at {endpoint}: {what}: {text}", call.action(), call.target()), help })
+            let reason = if text.is_empty() { String::new() } else { format!(": {text}") };
+            Failure::Stop(AwsError { message: format!("{}{} failed at {endpoint}: {code} (HTTP {status}){reason}", call.action(), call.target()), help })
         }
         _ if mentions_credentials(&detail) => Failure::Stop(credentials_error(call, &detail)),
         SdkError::DispatchFailure(_) => Failure::Stop(AwsError {
@@ -120,11 +123,51 @@ where
             message: format!("{}{} timed out at {endpoint}", call.action(), call.target()),
             help: "check the network connection to the endpoint and run the command again".into(),
         }),
+        SdkError::ResponseError(context) => Failure::Stop(unreadable_response(call, endpoint, context.raw().status().as_u16(), context.raw().body().bytes())),
         _ => Failure::Stop(AwsError {
             message: format!("{}{} failed at {endpoint}: {detail}", call.action(), call.target()),
             help: "run again with --log debug to see the requests".into(),
         }),
     }
+}
+
+/// Maximum length of the response body excerpt in a message, in characters.
+const EXCERPT_CHARS: usize = 160;
+
+/// Describes a response that the SDK could not read as an AWS response:
+/// its status and the start of its body, which is usually the real reason.
+fn unreadable_response(call: Call<'_>, endpoint: &str, status: u16, body: Option<&[u8]>) -> AwsError {
+    let excerpt = body.map(excerpt).unwrap_or_default();
+    let body_text = if excerpt.is_empty() { "an empty body".to_string() } else { format!("the body `{excerpt}`") };
+    let message = format!(
+        "{}{} failed at {endpoint}: HTTP {status} with {body_text}, which is not an AWS {} response",
+        call.action(),
+        call.target(),
+        call.service.to_uppercase()
+    );
+    let help = if status >= 500 {
+        format!("the call was retried {} times; check the server at {endpoint}, wait and run the command again", super::session::MAX_ATTEMPTS - 1)
+    } else {
+        format!(
+            "check that {endpoint} serves the AWS {} API: --endpoint-url and AWS_ENDPOINT_URL send the STS, IAM \
+             and Rekognition calls to one URL, and `rekognition-preflight emulate` serves all three",
+            call.service.to_uppercase()
+        )
+    };
+    AwsError { message, help }
+}
+
+/// Returns the start of a response body on one line.
+fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let line = words.join(" ");
+    if line.chars().count() <= EXCERPT_CHARS {
+        return line;
+    }
+    let mut shortened: String = line.chars().take(EXCERPT_CHARS).collect();
+    shortened.push('…');
+    shortened
 }
 
 fn credentials_error(call: Call<'_>, detail: &str) -> AwsError {

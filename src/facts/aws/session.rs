@@ -6,7 +6,7 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_rekognition::config::Credentials;
+use aws_sdk_rekognition::config::{Credentials, SharedCredentialsProvider};
 
 use crate::cli::AwsArgs;
 
@@ -94,24 +94,24 @@ pub async fn live(args: &AwsArgs) -> Session {
 
 /// Builds the session for `--emulator`: static credentials that only the
 /// emulator accepts and every client forced to the emulator's endpoint, so
-/// that nothing in the environment can send these calls elsewhere.
+/// that nothing in the environment can send these calls elsewhere. The
+/// configuration is built without reading environment variables or profile
+/// files, so the mode is hermetic and aws-config logs no warnings about them.
+/// The HTTP client, sleep and time source are the SDK clients' defaults.
 pub async fn emulator(endpoint: &str, region: &str) -> Session {
     let credentials = Credentials::new("AKIDEMULATOR", "emulator-secret", None, None, "rekognition-preflight emulator");
-    let config = aws_config::defaults(BehaviorVersion::v2026_11_17())
+    let config = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::v2026_11_17())
         .region(Region::new(region.to_string()))
-        .credentials_provider(credentials)
+        .credentials_provider(SharedCredentialsProvider::new(credentials))
         .retry_config(retry_config())
         .timeout_config(timeout_config())
         .endpoint_url(endpoint)
-        .load()
-        .await;
-    let rekognition = aws_sdk_rekognition::config::Builder::from(&config).endpoint_url(endpoint).build();
-    let iam = aws_sdk_iam::config::Builder::from(&config).endpoint_url(endpoint).build();
-    let sts = aws_sdk_sts::config::Builder::from(&config).endpoint_url(endpoint).build();
+        .build();
     Session {
-        sts: aws_sdk_sts::Client::from_conf(sts),
-        iam: aws_sdk_iam::Client::from_conf(iam),
-        rekognition: aws_sdk_rekognition::Client::from_conf(rekognition),
+        sts: aws_sdk_sts::Client::new(&config),
+        iam: aws_sdk_iam::Client::new(&config),
+        rekognition: aws_sdk_rekognition::Client::new(&config),
         region: Some(region.to_string()),
         endpoints: Endpoints { sts: Some(endpoint.into()), iam: Some(endpoint.into()), rekognition: Some(endpoint.into()) },
         mode: "emulator",
