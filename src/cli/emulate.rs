@@ -1,4 +1,5 @@
-//! `emulate`: serve the Rekognition Custom Labels emulator on 127.0.0.1
+//! `emulate`: serve the Rekognition Custom Labels emulator, with the STS and
+//! IAM reads of its world file, on 127.0.0.1
 //! until Ctrl-C or SIGTERM.
 
 use std::io::Write;
