@@ -3,7 +3,7 @@
 //! policies and tags, a user whose permission comes from a group, the
 //! endpoint variables, and `collect` followed by an offline check.
 //!
-//! Uses the moto server that `MOTO_ENDPOINT` names, or starts `moto_server`
+//! Uses the moto server that `MOTO_ENDPOINT` names, or starts `python3 -m moto.server`
 //! on a free loopback port. Every test seeds entities with its own names.
 
 #![cfg(feature = "aws")]

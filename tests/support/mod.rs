@@ -158,12 +158,14 @@ impl Moto {
             return Moto { endpoint, child: None };
         }
         let port = free_port();
-        let child = Command::new("moto_server")
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        // `python3 -m moto.server` needs no console script on PATH, which
+        // pyenv and user installs do not always provide.
+        let child = Command::new("python3")
+            .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("start moto_server; install it with `pip install 'moto[server]'`");
+            .expect("start moto's server; install it with `pip install -r tests/requirements.txt`");
         let moto = Moto { endpoint: format!("http://127.0.0.1:{port}"), child: Some(child) };
         let deadline = Instant::now() + Duration::from_secs(30);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
