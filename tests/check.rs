@@ -186,7 +186,23 @@ fn rules_list_survives_closed_pipe() {
     let output = child.wait_with_output().expect("the binary exits");
 
     assert!(!String::from_utf8_lossy(&output.stderr).contains("panicked"), "{}", String::from_utf8_lossy(&output.stderr));
-    assert_ne!(output.status.code(), Some(101));
+    assert_eq!(output.status.code(), Some(0), "a reader that stops early is not an error");
+}
+
+#[test]
+fn closed_stderr_does_not_panic() {
+    // Reading the snapshot fails, so the diagnostic goes to a closed stderr.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rekognition-preflight"))
+        .args(["check", "--snapshot", "tests/fixtures/worlds/no-such-file.json", "--train", TRAIN, "--test", TEST])
+        .current_dir(support::root())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    drop(child.stderr.take());
+    let status = child.wait().expect("the binary exits");
+
+    assert_eq!(status.code(), Some(2), "input errors exit 2 even when stderr is gone");
 }
 
 #[test]

@@ -288,6 +288,27 @@ fn timed_out_run_reports_failure() {
 }
 
 #[test]
+fn closed_stderr_still_completes_run() {
+    let home = support::TempDir::new("run-closed-stderr");
+    let world = support::repo_path("examples/world.json");
+    let mut child = support::cli(&home)
+        .args(["run", "--train", TRAIN, "--test", TEST, "--yes", "--poll-interval", "200ms", "--format", "json", "--emulator"])
+        .arg(&world)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the CLI");
+    // Progress lines go to stderr; with its reader gone every write fails.
+    drop(child.stderr.take());
+    let output = child.wait_with_output().expect("the CLI exits");
+
+    assert_eq!(output.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("stdout is one JSON report");
+    assert_eq!(report["succeeded"], true);
+    assert_eq!(report["final"]["test"]["status"], "UPDATE_COMPLETE");
+}
+
+#[test]
 fn refused_endpoint_still_reports_json() {
     let home = support::TempDir::new("run-refused-json");
     let endpoint = format!("http://127.0.0.1:{}", support::free_port());

@@ -138,8 +138,9 @@ fn gather(args: &CheckArgs) -> Result<Facts, Finding> {
     }
 }
 
-/// Writes the report in the chosen format to stdout. A failed write is a
-/// runtime error (exit 3), so that lost output never looks like a pass.
+/// Writes the report in the chosen format to stdout. A failed write other
+/// than a closed pipe is a runtime error (exit 3), so that lost output never
+/// looks like a pass.
 pub fn print_report(report: &Report<'_>, command: &str, format: Format) -> Result<(), Exit> {
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let width = super::terminal_width();

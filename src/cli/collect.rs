@@ -56,17 +56,17 @@ pub fn run(args: CollectArgs) -> Exit {
     print_denials(&gathered.denials);
 
     if let Err(error) = aws_facts::write_snapshot(&args.output, &gathered.snapshot) {
-        eprintln!("error: cannot write the snapshot {}: {error}", args.output.display());
-        eprintln!("  help: check that the folder exists and is writable");
+        crate::status_line!("error: cannot write the snapshot {}: {error}", args.output.display());
+        crate::status_line!("  help: check that the folder exists and is writable");
         return Exit::Input;
     }
-    eprintln!("wrote {}; check it offline with `rekognition-preflight check --snapshot {}`", args.output.display(), args.output.display());
+    crate::status_line!("wrote {}; check it offline with `rekognition-preflight check --snapshot {}`", args.output.display(), args.output.display());
     Exit::Pass
 }
 
 #[cfg(not(feature = "aws"))]
 pub fn run(args: CollectArgs) -> Exit {
     let _ = args;
-    eprintln!("error: `collect` needs the AWS SDK, and this build was made without the `aws` feature");
+    crate::status_line!("error: `collect` needs the AWS SDK, and this build was made without the `aws` feature");
     Exit::Input
 }

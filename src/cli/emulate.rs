@@ -102,7 +102,7 @@ pub fn run(args: EmulateArgs) -> Exit {
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("error: could not start the async runtime: {error}");
+            crate::status_line!("error: could not start the async runtime: {error}");
             return Exit::Runtime;
         }
     };
@@ -113,7 +113,7 @@ async fn serve(world: World, options: EmulatorOptions) -> Exit {
     let handle = match emulator::start(world, options).await {
         Ok(handle) => handle,
         Err(error) => {
-            eprintln!("error: {error}");
+            crate::status_line!("error: {error}");
             return Exit::Runtime;
         }
     };
@@ -122,7 +122,7 @@ async fn serve(world: World, options: EmulatorOptions) -> Exit {
     let printed = writeln!(stdout, "listening on {}", handle.endpoint()).and_then(|()| stdout.flush());
     drop(stdout);
     if let Err(error) = printed {
-        eprintln!("error: could not write the endpoint to stdout: {error}");
+        crate::status_line!("error: could not write the endpoint to stdout: {error}");
         return Exit::Runtime;
     }
 

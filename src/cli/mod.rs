@@ -127,7 +127,24 @@ pub fn main() -> ExitCode {
 fn init_logging(level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_new(level).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none();
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi).with_target(false).try_init();
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(|| QuietStderr).with_ansi(ansi).with_target(false).try_init();
+}
+
+/// Stderr for log events. A failed write is dropped: tracing would otherwise
+/// report it with a panicking `eprintln!`, and a closed stderr must not stop
+/// a run that has already called the service.
+struct QuietStderr;
+
+impl std::io::Write for QuietStderr {
+    fn write(&mut self, buffer: &[u8]) -> std::io::Result<usize> {
+        let _ = std::io::stderr().write_all(buffer);
+        Ok(buffer.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let _ = std::io::stderr().flush();
+        Ok(())
+    }
 }
 
 /// Prints an input error to stderr and returns the input-error exit code.
@@ -136,23 +153,23 @@ pub fn report_input_error(finding: Finding) -> Exit {
 
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let reporter = crate::report::HumanReporter { width: terminal_width(), color };
-    eprint!("{}", reporter.render(&finding));
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), reporter.render(&finding).as_bytes());
     Exit::Input
 }
 
-/// Writes a command's output to stdout and flushes it. A failed write
-/// (a full disk, a closed pipe) is a runtime error: the exit code must not
-/// report success for output that was lost. A closed pipe is not reported on
-/// stderr, because the reader chose to stop.
+/// Writes a command's output to stdout and flushes it. A failed write (a
+/// full disk) is a runtime error, so that lost output never looks like a
+/// pass. A closed pipe is not: the reader chose to stop reading (as with
+/// `| head -1`), and the exit code still reports the result.
 pub fn write_stdout(write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>) -> Result<(), Exit> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let result = write(&mut out).and_then(|()| std::io::Write::flush(&mut out));
     match result {
         Ok(()) => Ok(()),
-        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Err(Exit::Runtime),
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         Err(error) => {
-            eprintln!("error: cannot write the output to stdout: {error}");
+            crate::status_line!("error: cannot write the output to stdout: {error}");
             Err(Exit::Runtime)
         }
     }

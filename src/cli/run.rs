@@ -66,7 +66,7 @@ pub fn run(args: RunArgs) -> Exit {
 #[cfg(not(feature = "aws"))]
 pub fn run(args: RunArgs) -> Exit {
     let _ = args;
-    eprintln!("error: `run` needs the AWS SDK, and this build was made without the `aws` feature");
+    crate::status_line!("error: `run` needs the AWS SDK, and this build was made without the `aws` feature");
     Exit::Input
 }
 

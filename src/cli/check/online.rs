@@ -96,14 +96,14 @@ pub async fn check_with(args: &CheckArgs, rules: &RuleSet, online: &Online) -> R
 /// traced to the permission the tool lacked.
 pub fn print_denials(denials: &[String]) {
     for denial in denials {
-        eprintln!("warning: {denial}");
+        crate::status_line!("warning: {denial}");
     }
 }
 
 /// Prints an AWS or runtime error as one line plus help; exit 3.
 pub fn report_aws_error(error: &AwsError) -> Exit {
-    eprintln!("error: {}", error.message);
-    eprintln!("  help: {}", error.help);
+    crate::status_line!("error: {}", error.message);
+    crate::status_line!("  help: {}", error.help);
     Exit::Runtime
 }
 

@@ -51,14 +51,14 @@ impl RunOutcome {
 
 pub fn run(args: RunArgs) -> Exit {
     if let Some(path) = &args.check.snapshot {
-        eprintln!("error: run acts on the live service, so it does not take --snapshot {}", path.display());
-        eprintln!("  help: check the snapshot with `check --snapshot`, or leave --snapshot out to run against the account");
+        crate::status_line!("error: run acts on the live service, so it does not take --snapshot {}", path.display());
+        crate::status_line!("  help: check the snapshot with `check --snapshot`, or leave --snapshot out to run against the account");
         return Exit::Input;
     }
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     if !args.yes && !interactive {
-        eprintln!("error: run needs --yes when stdin is not a terminal, because it cannot ask for confirmation");
-        eprintln!("  help: add --yes to split without a prompt");
+        crate::status_line!("error: run needs --yes when stdin is not a terminal, because it cannot ask for confirmation");
+        crate::status_line!("  help: add --yes to split without a prompt");
         return Exit::Input;
     }
     let rules = match load_rules(&args.check.rules) {
@@ -99,11 +99,9 @@ pub fn run(args: RunArgs) -> Exit {
         if let Some(verdict) = verdict {
             let summary = RunSummary { succeeded: outcome.exit == Exit::Pass, ..outcome.summary.clone() };
             let report = Report { train: &args.check.train, test: &args.check.test, verdict, post: outcome.post.as_ref(), run: Some(summary) };
-            // A lost report turns a successful exit into a runtime error; a
-            // failed run keeps its own, more specific exit code.
-            if let (Err(exit), Exit::Pass) = (print_report(&report, "run", args.check.format), outcome.exit) {
-                return exit;
-            }
+            // The exit code reports the split, which happened whether or not
+            // the report could be written; a failed write is on stderr.
+            let _ = print_report(&report, "run", args.check.format);
         }
         outcome.exit
     })
@@ -128,8 +126,8 @@ pub async fn execute(args: &RunArgs, rules: &RuleSet, online: &Online, hooks: &H
         let caller = caller_arn(&gathered.snapshot, &online.identity);
         if !same_principal(principal, caller.as_deref()) {
             let caller = caller.unwrap_or_else(|| "unknown".into());
-            eprintln!("error: run calls DistributeDatasetEntries as the caller {caller}, so it does not take --principal {principal}");
-            eprintln!("  help: check another principal with `check --principal`, or run with that principal's credentials");
+            crate::status_line!("error: run calls DistributeDatasetEntries as the caller {caller}, so it does not take --principal {principal}");
+            crate::status_line!("  help: check another principal with `check --principal`, or run with that principal's credentials");
             return RunOutcome::stopped(Exit::Input, None, "--principal names another principal than the caller");
         }
     }
@@ -144,7 +142,7 @@ pub async fn execute(args: &RunArgs, rules: &RuleSet, online: &Online, hooks: &H
         hook();
     }
     if let Err((exit, reason)) = reread(online, &args.check.train, &args.check.test).await {
-        eprintln!("error: {reason}");
+        crate::status_line!("error: {reason}");
         return RunOutcome::stopped(exit, Some(verdict), reason);
     }
 
@@ -154,7 +152,7 @@ pub async fn execute(args: &RunArgs, rules: &RuleSet, online: &Online, hooks: &H
             Failure::Denied(message) => message,
             Failure::NotFound => "DistributeDatasetEntries returned ResourceNotFoundException: a dataset no longer exists".into(),
         };
-        eprintln!("error: {reason}");
+        crate::status_line!("error: {reason}");
         return RunOutcome::stopped(Exit::Runtime, Some(verdict), reason);
     }
 
@@ -239,7 +237,7 @@ fn same_principal(principal: &str, caller: Option<&str>) -> bool {
 }
 
 fn confirm(train: &str, test: &str) -> bool {
-    eprint!("Split 20% of {train} into {test}? [y/N] ");
+    let _ = write!(std::io::stderr(), "Split 20% of {train} into {test}? [y/N] ");
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
     if std::io::stdin().lock().read_line(&mut answer).is_err() {
@@ -394,7 +392,7 @@ impl Progress {
         let [train, test] = statuses.map(|status| status.unwrap_or("unknown"));
         match &self.spinner {
             Some(spinner) => spinner.set_message(format!("train {train}, test {test}")),
-            None => eprintln!("waiting for the split ({}s): train {train}, test {test}", elapsed.as_secs()),
+            None => crate::status_line!("waiting for the split ({}s): train {train}, test {test}", elapsed.as_secs()),
         }
     }
 
