@@ -91,6 +91,21 @@ fn refused_endpoint_exits_3() {
 }
 
 #[test]
+fn aws_error_reaches_machine_formats() {
+    let home = TempDir::new("refused-formats");
+    let endpoint = format!("http://127.0.0.1:{}", support::free_port());
+    let (exit, stdout, _) = run(cli(&home).args(["check", "--train", TRAIN, "--test", TEST, "--format", "json", "--endpoint-url", &endpoint]));
+    assert_eq!(exit, 3);
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("stdout is JSON");
+    assert_eq!(report["verdict"], "error");
+    assert_eq!(report["error"]["code"], "aws::call");
+
+    let (exit, stdout, _) = run(cli(&home).args(["run", "--yes", "--train", TRAIN, "--test", TEST, "--format", "github", "--endpoint-url", &endpoint]));
+    assert_eq!(exit, 3);
+    assert!(stdout.starts_with("::error title=run%3A nothing was executed::sts:GetCallerIdentity could not reach"), "{stdout}");
+}
+
+#[test]
 fn missing_credentials_exit_3() {
     let home = TempDir::new("credentials");
     let endpoint = format!("http://127.0.0.1:{}", support::free_port());

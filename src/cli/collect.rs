@@ -60,7 +60,13 @@ pub fn run(args: CollectArgs) -> Exit {
         crate::status_line!("  help: check that the folder exists and is writable");
         return Exit::Input;
     }
-    crate::status_line!("wrote {}; check it offline with `rekognition-preflight check --snapshot {}`", args.output.display(), args.output.display());
+    crate::status_line!(
+        "wrote {}; check it offline with `rekognition-preflight check --snapshot {} --train {} --test {}`",
+        args.output.display(),
+        args.output.display(),
+        args.train,
+        args.test
+    );
     Exit::Pass
 }
 

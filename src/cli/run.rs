@@ -24,7 +24,7 @@ use super::Exit;
 pub struct RunArgs {
     #[command(flatten)]
     pub check: CheckArgs,
-    /// Split without asking for confirmation; required when stdin is not a terminal.
+    /// Split without asking for confirmation; required unless stdin and stderr are both a terminal.
     #[arg(long)]
     pub yes: bool,
     /// How long to wait for the split to finish, e.g. 90s, 30m or 1h.

@@ -21,9 +21,7 @@ impl Reporter for GithubReporter {
                 (_, Severity::Info) => "notice",
             };
             let mut properties = Vec::new();
-            // Only a file can be annotated; the `arguments` source and a flag
-            // such as `--test` are not paths.
-            let position = result.finding.as_ref().and_then(|finding| finding.position()).filter(|(name, ..)| !name.starts_with("--") && name != "arguments");
+            let position = result.finding.as_ref().and_then(|finding| finding.position()).filter(|(name, ..)| is_file(name));
             if let Some((file, line, column)) = position {
                 properties.push(format!("file={}", escape_property(&file)));
                 properties.push(format!("line={line}"));
@@ -52,7 +50,7 @@ impl Reporter for GithubReporter {
 /// points into a file.
 pub fn write_error(finding: &Finding, out: &mut dyn Write) -> io::Result<()> {
     let mut properties = Vec::new();
-    if let Some((file, line, column)) = finding.position().filter(|(name, ..)| !name.starts_with("--") && name != "arguments") {
+    if let Some((file, line, column)) = finding.position().filter(|(name, ..)| is_file(name)) {
         properties.push(format!("file={}", escape_property(&file)));
         properties.push(format!("line={line}"));
         properties.push(format!("col={column}"));
@@ -64,6 +62,13 @@ pub fn write_error(finding: &Finding, out: &mut dyn Write) -> io::Result<()> {
         message.push_str(help);
     }
     writeln!(out, "::error {}::{}", properties.join(","), escape_data(&message))
+}
+
+/// Tells whether a source name is a file that an annotation can point at.
+/// The `arguments`, a flag such as `--test`, and responses from the service
+/// are not.
+fn is_file(name: &str) -> bool {
+    std::path::Path::new(name).is_file()
 }
 
 /// Escapes a message as the runner expects: `%`, CR and LF.

@@ -9,7 +9,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::rules::{Outcome, RuleResult, Verdict};
+use crate::rules::{Outcome, RuleResult, Severity, Verdict};
 
 pub use github::GithubReporter;
 pub use human::HumanReporter;
@@ -68,23 +68,34 @@ impl Report<'_> {
     }
 
     /// Formats one line that counts the outcomes, such as
-    /// `check failed: 1 failed, 1 undecided, 9 passed, 2 skipped`.
+    /// `check failed: 1 failed, 1 undecided, 9 passed, 2 skipped, 1 warning`.
+    /// "failed" counts error-severity rules only; a failed warning or info
+    /// rule is counted as a warning, because it does not block.
     pub fn summary_line(&self, command: &str) -> String {
-        let count = |outcome| self.results().filter(|result| result.outcome == outcome).count();
+        let count = |outcome| self.results().filter(|result| result.outcome == outcome && result.severity == Severity::Error).count();
+        let warnings = self.results().filter(|result| result.outcome == Outcome::Fail && result.severity != Severity::Error).count();
+        let non_error_undecided = self.results().filter(|result| result.outcome == Outcome::Error && result.severity != Severity::Error).count();
         let verdict = match &self.run {
             Some(run) if !run.executed && self.verdict.passed() => "stopped",
             _ if self.passed() => "passed",
             _ => "failed",
         };
+        let passed = self.results().filter(|result| result.outcome == Outcome::Pass).count();
+        let skipped = self.results().filter(|result| result.outcome == Outcome::Skip).count();
         let mut line = format!(
-            "{command} {verdict}: {} failed, {} undecided, {} passed, {} skipped",
+            "{command} {verdict}: {} failed, {} undecided, {passed} passed, {skipped} skipped",
             count(Outcome::Fail),
-            count(Outcome::Error),
-            count(Outcome::Pass),
-            count(Outcome::Skip)
+            count(Outcome::Error) + non_error_undecided,
         );
+        if warnings > 0 {
+            line.push_str(&format!(", {warnings} warning{}", if warnings == 1 { "" } else { "s" }));
+        }
         if let Some(run) = &self.run {
-            line.push_str(if run.executed { "; the split was executed" } else { "; nothing was executed" });
+            line.push_str(match (run.executed, run.succeeded) {
+                (true, true) => "; the split was executed",
+                (true, false) => "; the split was executed but did not complete as verified",
+                (false, _) => "; nothing was executed",
+            });
         }
         line
     }

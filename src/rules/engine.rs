@@ -98,6 +98,7 @@ fn evaluate_rule(rule: &Rule, facts: &Facts, model: &Map<String, Value>, permiss
                 result(Outcome::Fail, message, Some(finding))
             }
             Err(undecided) => {
+                let failed_condition = matches!(undecided, Undecided::Failed(_));
                 let (reason, help) = match undecided {
                     Undecided::MissingFact(key) => (
                         format!("the fact `{key}` is not known"),
@@ -109,7 +110,12 @@ fn evaluate_rule(rule: &Rule, facts: &Facts, model: &Map<String, Value>, permiss
                     ),
                 };
                 let message = format!("cannot decide: {reason}");
-                let mut finding = rule_finding(rule, facts, model, message.clone(), Outcome::Error);
+                let mut finding = match (&rule.condition_span, failed_condition) {
+                    // A condition that fails on known facts is a bug in the rule file, so point there.
+                    (Some(span), true) => decorate(rule, model, Finding::error(rule.name.clone(), message.clone()))
+                        .with_label_in(&rule.source, span.clone(), "this condition failed"),
+                    _ => rule_finding(rule, facts, model, message.clone(), Outcome::Error),
+                };
                 finding.help = Some(help);
                 result(Outcome::Error, message, Some(finding))
             }

@@ -55,7 +55,7 @@ struct RuleFile {
 pub fn load_rules(dirs: &[PathBuf], ignore: &[String], severity: &[String]) -> Result<RuleSet, Finding> {
     let mut set = RuleSet::default();
     for (file, text) in DEFAULT_RULES {
-        add_rule(&mut set, parse_rule(SourceText::new(format!("rules/{file}"), *text))?)?;
+        add_rule(&mut set, parse_rule(SourceText::new(format!("built in (rules/{file})"), *text))?)?;
     }
     for dir in dirs {
         for path in rule_files(dir)? {
@@ -193,6 +193,7 @@ pub fn parse_rule(source: SourceText) -> Result<Rule, Finding> {
         labels,
         origin: source.name().to_string(),
         name_span: file.name.span(),
+        condition_span: file.condition.as_ref().map(Spanned::span),
         source,
     })
 }

@@ -125,6 +125,8 @@ pub struct Rule {
     pub origin: String,
     pub source: SourceText,
     pub name_span: Range<usize>,
+    /// The `condition` value in the rule file, for errors in the condition itself.
+    pub condition_span: Option<Range<usize>>,
 }
 
 /// The result of one rule.

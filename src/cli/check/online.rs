@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use super::{print_report, target, CheckArgs, Permissions};
+use crate::cli::Format;
 use crate::cli::{report_input_error, Exit};
 use crate::emulator::{self, BackgroundEmulator, EmulatorOptions, World};
 use crate::facts::aws::error::AwsError;
@@ -65,11 +66,11 @@ pub fn check(args: &CheckArgs, rules: &RuleSet) -> Exit {
     runtime.block_on(async {
         let online = match connect(args).await {
             Ok(online) => online,
-            Err(error) => return report_gather_error(error),
+            Err(error) => return report_gather_error_as(error, args.format),
         };
         let (gathered, verdict) = match check_with(args, rules, &online).await {
             Ok(checked) => checked,
-            Err(error) => return report_gather_error(error),
+            Err(error) => return report_gather_error_as(error, args.format),
         };
         let _ = gathered;
         let report = Report { train: &args.train, test: &args.test, verdict: &verdict, post: None, run: None };
@@ -112,4 +113,20 @@ pub fn report_gather_error(error: GatherError) -> Exit {
         GatherError::Aws(error) => report_aws_error(&error),
         GatherError::Input(finding) => report_input_error(finding),
     }
+}
+
+/// Reports a gathering error on stderr and, for the machine formats, on
+/// stdout too, as `check` does for an unreadable snapshot.
+pub fn report_gather_error_as(error: GatherError, format: Format) -> Exit {
+    let finding = match &error {
+        GatherError::Aws(error) => error.to_finding(),
+        GatherError::Input(finding) => finding.clone(),
+    };
+    let written = match format {
+        Format::Human => Ok(()),
+        Format::Json => crate::cli::write_stdout(|out| crate::report::json::write_error(&finding, out)),
+        Format::Github => crate::cli::write_stdout(|out| crate::report::github::write_error(&finding, out)),
+    };
+    let exit = report_gather_error(error);
+    written.err().unwrap_or(exit)
 }

@@ -57,7 +57,7 @@ pub fn run(args: RunArgs) -> Exit {
     }
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     if !args.yes && !interactive {
-        crate::status_line!("error: run needs --yes when stdin is not a terminal, because it cannot ask for confirmation");
+        crate::status_line!("error: run needs --yes unless stdin and stderr are both a terminal, because it asks for confirmation on stderr");
         crate::status_line!("  help: add --yes to split without a prompt");
         return Exit::Input;
     }
@@ -78,7 +78,14 @@ pub fn run(args: RunArgs) -> Exit {
                     GatherError::Aws(error) => error.message.clone(),
                     GatherError::Input(finding) => finding.message.clone(),
                 };
+                let finding = match &error {
+                    GatherError::Aws(error) => error.to_finding(),
+                    GatherError::Input(finding) => finding.clone(),
+                };
                 let exit = report_gather_error(error);
+                if args.check.format == Format::Github {
+                    let _ = crate::cli::write_stdout(|out| crate::report::github::write_error(&finding, out));
+                }
                 if args.check.format == Format::Json {
                     let summary = RunSummary { executed: false, succeeded: false, reason: Some(reason), final_state: None };
                     let empty = Verdict { results: Vec::new() };
@@ -89,12 +96,13 @@ pub fn run(args: RunArgs) -> Exit {
             }
         };
         let outcome = execute(&args, &rules, &online, &Hooks::default()).await;
-        // A run stopped before any rule ran still owes JSON readers a report.
+        // A run stopped before any rule ran still owes machine readers a
+        // report: JSON gets one without results, GitHub an annotation.
         let empty = Verdict { results: Vec::new() };
         let verdict = match &outcome.verdict {
             Some(verdict) => Some(verdict),
-            None if args.check.format == Format::Json => Some(&empty),
-            None => None,
+            None if args.check.format == Format::Human => None,
+            None => Some(&empty),
         };
         if let Some(verdict) = verdict {
             let summary = RunSummary { succeeded: outcome.exit == Exit::Pass, ..outcome.summary.clone() };

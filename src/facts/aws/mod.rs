@@ -134,7 +134,9 @@ pub async fn gather(session: &Session, target: &CheckTarget, identity: &Identity
 
     let snapshot = snapshot_value(caller, &iam_section, scps, &rekognition);
     let text = serde_json::to_string_pretty(&snapshot).unwrap_or_default();
-    let name = if session.mode == "emulator" { "emulator" } else { "aws" };
+    // The facts are the service's responses, assembled in the snapshot
+    // format; this name shows in diagnostics that point into them.
+    let name = if session.mode == "emulator" { "emulator responses" } else { "AWS responses" };
     let mut facts = Snapshot::parse(name, text)?.facts(target)?;
 
     mark_unknown(&mut facts, &rekognition);
