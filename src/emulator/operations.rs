@@ -16,7 +16,7 @@ use super::world::Project;
 /// The error for a dataset that is being created or updated when
 /// DistributeDatasetEntries is called.
 ///
-/// NOTE: Rekognition answers changes to a busy dataset with
+/// NOTE: Rekognition rejects changes to a busy dataset with
 /// `ResourceInUseException`, which is what the emulator sends. The published
 /// service model lists `ResourceNotReadyException` for this operation
 /// instead; which one the live service sends for a split is unverified, and

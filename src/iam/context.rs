@@ -27,7 +27,7 @@ pub struct UnknownKeys {
     pub absent_prefixes: Vec<String>,
 }
 
-/// What the context holds for one key.
+/// The context's content for one key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lookup<'a> {
     Present(&'a [String]),
