@@ -5,8 +5,8 @@ use std::collections::HashMap;
 /// Condition keys of one request. Key names are case-insensitive, as in IAM.
 ///
 /// A key that is not set is either known to be absent (the default, which is
-/// what `simulate` uses) or unknown, when [`Context::with_unknown_keys`] says
-/// that the tool cannot know it (such as `aws:SourceIp` offline).
+/// what `simulate` uses) or unknown, when [`Context::with_unknown_keys`]
+/// marks it as a key the tool cannot know (such as `aws:SourceIp` offline).
 #[derive(Debug, Clone, Default)]
 pub struct Context {
     entries: HashMap<String, Entry>,
