@@ -155,7 +155,7 @@ pub fn parse_at(text: &str, offset: usize) -> Result<Node, JsonError> {
 /// Each element's tree is built only when the iterator reaches it, so a
 /// caller that drops it before taking the next one never keeps the tree of
 /// the whole file. Spans are byte offsets into `text`. The iterator yields
-/// at most one error, the first one, and then ends; the document is checked
+/// at most one error, the first one, and then ends. The document is checked
 /// up to its end, so `[1] x` yields `1` and then an error.
 pub fn array_items(text: &str) -> ArrayItems<'_> {
     ArrayItems { parser: Parser { bytes: text.as_bytes(), text, pos: 0, offset: 0, depth: 0 }, state: ArrayState::Start }

@@ -17,7 +17,6 @@ use rekognition_preflight::emulator::{self, EmulatorOptions, World};
 use rekognition_preflight::facts::aws::{self as aws_facts, IdentitySource};
 use rekognition_preflight::facts::snapshot::CheckTarget;
 use rekognition_preflight::rules::{self, load_rules, Outcome, Phase};
-use serde_json::Value;
 
 use support::{cli, moto_arn, run, Moto, TempDir, MOTO_ACCOUNT, TEST, TRAIN};
 
@@ -144,15 +143,6 @@ async fn user_without_group_is_denied() {
     assert_eq!(outcome_of(&verdict, "principal-allowed"), Outcome::Fail);
 }
 
-fn outcomes(stdout: &str) -> BTreeMap<String, String> {
-    let report: Value = serde_json::from_str(stdout).unwrap_or_else(|error| panic!("not JSON ({error}): {stdout}"));
-    report["results"]
-        .as_array()
-        .expect("results array")
-        .iter()
-        .map(|result| (result["rule"].as_str().unwrap_or_default().to_string(), result["outcome"].as_str().unwrap_or_default().to_string()))
-        .collect()
-}
 
 #[test]
 fn service_endpoint_variables_route_calls() {
@@ -176,7 +166,7 @@ fn service_endpoint_variables_route_calls() {
 
     let (exit, online, stderr) = run(routed(&home).arg("check").args(args).args(["--format", "json"]));
     assert_eq!(exit, 0, "{stderr}");
-    let online = outcomes(&online);
+    let online = support::outcomes(&online);
     assert_eq!(online.get("principal-allowed").map(String::as_str), Some("pass"));
     let operations: Vec<String> = emulator.calls().iter().map(|call| call.operation.clone()).collect();
     assert!(operations.contains(&"DescribeDataset".to_string()), "{operations:?}");
@@ -186,7 +176,7 @@ fn service_endpoint_variables_route_calls() {
     assert_eq!(exit, 0, "{stderr}");
     let (exit, offline, stderr) = run(cli(&home).arg("check").args(args).args(["--format", "json", "--snapshot"]).arg(&snapshot));
     assert_eq!(exit, 0, "{stderr}");
-    assert_eq!(outcomes(&offline), online);
+    assert_eq!(support::outcomes(&offline), online);
 }
 
 #[test]

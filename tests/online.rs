@@ -24,16 +24,6 @@ struct Case {
     test: Option<String>,
 }
 
-/// Rule name to outcome, from `--format json` output.
-fn outcomes(stdout: &str) -> BTreeMap<String, String> {
-    let report: Value = serde_json::from_str(stdout).unwrap_or_else(|error| panic!("not JSON ({error}): {stdout}"));
-    report["results"]
-        .as_array()
-        .expect("results array")
-        .iter()
-        .map(|result| (result["rule"].as_str().unwrap_or_default().to_string(), result["outcome"].as_str().unwrap_or_default().to_string()))
-        .collect()
-}
 
 fn verdict_outcome(verdict: &Verdict, rule: &str) -> Outcome {
     verdict.results.iter().find(|result| result.rule == rule).map(|result| result.outcome).unwrap_or_else(|| panic!("no result for {rule}"))
@@ -52,7 +42,7 @@ fn emulator_matches_snapshot_outcomes() {
         let (online_exit, online, stderr) = run(cli(&home).args(args).arg("--emulator").arg(&world));
 
         assert_eq!(online_exit, offline_exit, "{}: exit codes differ; stderr: {stderr}", case.name);
-        assert_eq!(outcomes(&online), outcomes(&offline), "{}: outcomes differ", case.name);
+        assert_eq!(support::outcomes(&online), support::outcomes(&offline), "{}: outcomes differ", case.name);
     }
 }
 
@@ -63,7 +53,7 @@ fn emulator_check_reports_emulator_mode() {
     let (exit, stdout, stderr) = run(cli(&home).args(["check", "--train", TRAIN, "--test", TEST, "--format", "json", "--emulator"]).arg(&world));
 
     assert_eq!(exit, 0, "{stderr}");
-    assert!(outcomes(&stdout).values().all(|outcome| outcome == "pass"));
+    assert!(support::outcomes(&stdout).values().all(|outcome| outcome == "pass"));
 }
 
 #[test]
@@ -248,7 +238,7 @@ fn scp_file_denies_the_split() {
     let (exit, stdout, stderr) = run(cli(&home).args(args).arg(&world).arg("--scp").arg(&scp));
 
     assert_eq!(exit, 1, "{stderr}");
-    assert_eq!(outcomes(&stdout).get("principal-allowed").map(String::as_str), Some("fail"));
+    assert_eq!(support::outcomes(&stdout).get("principal-allowed").map(String::as_str), Some("fail"));
     let report: Value = serde_json::from_str(&stdout).expect("JSON report");
     let message = report["results"].as_array().and_then(|results| results.iter().find(|result| result["rule"] == "principal-allowed")).map(|result| result["message"].to_string()).unwrap_or_default();
     assert!(message.contains("NoSplits"), "{message}");
@@ -336,7 +326,7 @@ fn check_both_ways(world_relative: &str) -> (BTreeMap<String, String>, BTreeMap<
     assert_eq!(endpoint_exit, 0, "{world_relative} through --endpoint-url: {endpoint_stderr}");
     assert_eq!(emulator_exit, 0, "{world_relative} through --emulator: {emulator_stderr}");
     let operations = emulator.calls().into_iter().map(|call| call.operation).collect();
-    (outcomes(&endpoint_stdout), outcomes(&emulator_stdout), operations)
+    (support::outcomes(&endpoint_stdout), support::outcomes(&emulator_stdout), operations)
 }
 
 #[test]

@@ -42,7 +42,7 @@ pub struct ArnSpans {
     pub resource: Range<usize>,
 }
 
-/// Why a text is not a valid ARN, with the byte range to underline.
+/// The reason a text is not a valid ARN, with the byte range to underline.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct ArnError {

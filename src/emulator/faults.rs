@@ -53,7 +53,7 @@ impl FaultRule {
     }
 
     /// Parses `OPERATION:throttle|500[:COUNT|always]`, where the count
-    /// defaults to `always`. The error says what is wrong with `text`.
+    /// defaults to `always`. The error names what is wrong with `text`.
     pub fn parse(text: &str) -> Result<FaultRule, String> {
         let mut parts = text.split(':');
         let operation = parts.next().unwrap_or_default();

@@ -19,8 +19,8 @@ use super::world::Project;
 /// NOTE: Rekognition rejects changes to a busy dataset with
 /// `ResourceInUseException`, which is what the emulator sends. The published
 /// service model lists `ResourceNotReadyException` for this operation
-/// instead; which one the live service sends for a split is unverified, and
-/// the SDK surfaces either as a service error with that code.
+/// instead. Which one the live service sends for a split is unverified. The
+/// SDK surfaces either as a service error with that code.
 pub const DISTRIBUTE_BUSY_ERROR: &str = "ResourceInUseException";
 
 /// The page size limit of every paginated operation emulated here.

@@ -2,7 +2,7 @@
 //! snapshot file (`snapshot`) or the live service (`aws`).
 //!
 //! Every fact that may be unknown is an `Option` or a [`Known`], so that a
-//! rule whose facts are missing can say "cannot decide" instead of passing.
+//! rule whose facts are missing reports "cannot decide" instead of passing.
 
 #[cfg(feature = "aws")]
 pub mod aws;

@@ -130,12 +130,9 @@ fn resolve_role(
     principal: &PrincipalName,
     principal_arn: &str,
 ) -> Result<Result<PrincipalFacts, Unresolved>, Finding> {
-    let roles = details.get("RoleDetailList").and_then(Node::as_array).unwrap_or_default();
-    let Some(role) = roles.iter().find(|role| role.get("RoleName").and_then(Node::as_str) == Some(principal.name.as_str())) else {
-        return Ok(Err(Unresolved::new(format!(
-            "role `{}` is not in the snapshot's iam.RoleDetailList; collect it with `aws iam get-account-authorization-details`",
-            principal.name
-        ))));
+    let role = match find_entity(details, "RoleDetailList", "RoleName", "role", &principal.name) {
+        Ok(role) => role,
+        Err(unresolved) => return Ok(Err(unresolved)),
     };
     let identity_arn = role.get("Arn").and_then(Node::as_str).unwrap_or_default().to_string();
     if !identity_arn.is_empty() && account_of(&identity_arn) != Some(principal.account.as_str()) {
@@ -176,12 +173,9 @@ fn resolve_user(
     principal: &PrincipalName,
     principal_arn: &str,
 ) -> Result<Result<PrincipalFacts, Unresolved>, Finding> {
-    let users = details.get("UserDetailList").and_then(Node::as_array).unwrap_or_default();
-    let Some(user) = users.iter().find(|user| user.get("UserName").and_then(Node::as_str) == Some(principal.name.as_str())) else {
-        return Ok(Err(Unresolved::new(format!(
-            "user `{}` is not in the snapshot's iam.UserDetailList; collect it with `aws iam get-account-authorization-details`",
-            principal.name
-        ))));
+    let user = match find_entity(details, "UserDetailList", "UserName", "user", &principal.name) {
+        Ok(user) => user,
+        Err(unresolved) => return Ok(Err(unresolved)),
     };
 
     let name = &principal.name;
@@ -216,6 +210,16 @@ fn resolve_user(
         policies,
         location: Some(Location { source: source.clone(), span: user.span.clone() }),
     }))
+}
+
+/// Finds a role or user by name in one list of the authorization details.
+fn find_entity<'d>(details: &'d Node, list: &str, name_key: &str, kind: &str, name: &str) -> Result<&'d Node, Unresolved> {
+    let entities = details.get(list).and_then(Node::as_array).unwrap_or_default();
+    entities.iter().find(|entity| entity.get(name_key).and_then(Node::as_str) == Some(name)).ok_or_else(|| {
+        Unresolved::new(format!(
+            "{kind} `{name}` is not in the snapshot's iam.{list}; collect it with `aws iam get-account-authorization-details`"
+        ))
+    })
 }
 
 /// Collects a role's or user's own policies: inline, attached managed, and

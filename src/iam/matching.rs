@@ -241,7 +241,7 @@ impl Matcher {
         let bytes = &self.bytes;
         bytes.matches(text.as_bytes(), ignore_case, |index, window| {
             // Windows start and end at char boundaries (see `Matcher`). If
-            // `get` still failed, comparing atoms gives the same answer.
+            // `get` still failed, comparing atoms gives the same result.
             if !ignore_case
                 && let Some(Some(needle)) = self.needles.get(index)
                 && let Some(haystack) = text.get(window.clone())

@@ -154,7 +154,7 @@ pub struct Moto {
 
 impl Moto {
     pub fn start() -> Moto {
-        if let Ok(endpoint) = std::env::var("MOTO_ENDPOINT") {
+        if let Some(endpoint) = std::env::var("MOTO_ENDPOINT").ok().filter(|endpoint| !endpoint.is_empty()) {
             return Moto { endpoint, child: None };
         }
         let port = free_port();
@@ -257,4 +257,15 @@ pub fn query_caller_identity(arn: &str, account: &str) -> String {
          <Arn>{arn}</Arn><UserId>AROATESTONLY:ci-run</UserId><Account>{account}</Account></GetCallerIdentityResult>\
          <ResponseMetadata><RequestId>stub-request</RequestId></ResponseMetadata></GetCallerIdentityResponse>"
     )
+}
+
+/// Maps rule name to outcome, from `--format json` output.
+pub fn outcomes(stdout: &str) -> std::collections::BTreeMap<String, String> {
+    let report: serde_json::Value = serde_json::from_str(stdout).unwrap_or_else(|error| panic!("not JSON ({error}): {stdout}"));
+    report["results"]
+        .as_array()
+        .expect("results array")
+        .iter()
+        .map(|result| (result["rule"].as_str().unwrap_or_default().to_string(), result["outcome"].as_str().unwrap_or_default().to_string()))
+        .collect()
 }

@@ -130,7 +130,7 @@ fn timeout_config() -> TimeoutConfig {
         .build()
 }
 
-/// The endpoint a service's calls go to as the user configured it:
+/// Returns the endpoint a service's calls go to as the user configured it:
 /// `--endpoint-url`, then `AWS_ENDPOINT_URL_<SERVICE>`, then `AWS_ENDPOINT_URL`.
 /// NOTE: endpoints set in a profile of the shared config file are used by
 /// the SDK but not named here, so messages then read "the default endpoint".
